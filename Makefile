@@ -1,0 +1,64 @@
+# Mediaport — the two commands: `make dev` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The virtualenv is rebuilt whenever a requirements file changes.
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+INSTALLED := $(VENV)/.installed-$(REQ_HASH)
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/core/python
+
+.PHONY: setup dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench clean
+
+setup: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## make dev: run the local stack (moto + API gateway + event worker) in the foreground.
+dev: setup
+	$(BIN)/python -m infra.local
+
+## make token USER=alice [ADMIN=1]: print a dev JWT for the local stack (last line).
+token: setup
+	@$(BIN)/python -m infra.local.tokens --user "$(or $(USER_ID),$(USER),dev-user)" $(if $(ADMIN),--admin,)
+
+## make test: lint, types, the OpenAPI staleness check, then every test.
+test: setup browser lint typecheck openapi-check
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+openapi: setup
+	$(BIN)/python -m infra.local.openapi --write specs/openapi/media.yaml
+
+openapi-check: setup
+	$(BIN)/python -m infra.local.openapi --check specs/openapi/media.yaml
+
+unit integration infra e2e: setup
+	$(BIN)/python -m pytest tests/$@
+
+# The browser tests drive Debian's Chromium; install it when missing (CI runs as root).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+layers: setup
+	$(BIN)/python layers/build_dependencies.py
+
+synth: setup layers
+	npm ci --silent --no-audit --no-fund
+	npx cdk synth --quiet
+
+bench: setup
+	$(BIN)/python bench/thumbnails.py
+
+clean:
+	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The local stack: moto server as the embedded AWS, a gateway, and an event worker."""

@@ -1,0 +1,66 @@
+"""`make dev`: moto server + gateway + event worker, in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+from infra.local.config import LocalConfig
+from infra.local.gateway import Gateway
+from infra.local.provision import provision
+from infra.local.tokens import issue_token
+from infra.local.worker import EventWorker
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    config = LocalConfig.from_environment()
+    os.environ.update(config.function_environment())
+
+    moto = ThreadedMotoServer(ip_address=config.host, port=config.aws_port, verbose=False)
+    moto.start()
+    queues = provision(config, config.aws_endpoint)
+    worker = EventWorker(
+        queues["queue_url"], queues["queue_arn"], config.region, config.aws_endpoint
+    )
+    server = make_server(config.host, config.api_port, Gateway(config), threaded=True)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    worker.start()
+    print(_banner(config), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+        server.server_close()
+        moto.stop()
+        print("mediaport local stack stopped", flush=True)
+
+
+def _banner(config: LocalConfig) -> str:
+    token = issue_token("dev-user")
+    return f"""
+Mediaport local stack is up (Ctrl-C stops it)
+  API          {config.api_url}            (demo page at /, Swagger UI at /docs)
+  S3/AWS       {config.aws_endpoint}            (moto; dummy credentials, see .env.example)
+  bucket       {config.bucket_name}
+  table        {config.table_name}
+  token        make token USER=alice       (or POST {config.api_url}/local/token)
+  a token for dev-user, valid 12 hours:
+{token}
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

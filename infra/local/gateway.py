@@ -1,0 +1,175 @@
+"""The local API gateway: serves the routes of ``infra/routes.py`` by invoking the same
+handlers with HTTP API events, and checks dev JWTs as the AWS JWT authorizer would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from werkzeug.utils import safe_join
+from werkzeug.wrappers import Request, Response
+
+from infra.local import lambdas
+from infra.local.config import LocalConfig
+from infra.local.events import http_api_event
+from infra.local.openapi import build_document, swagger_page
+from infra.local.tokens import InvalidToken, issue_token, verify_authorization
+from infra.routes import ROUTES, Route
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+SWAGGER_ASSETS = {
+    "swagger-ui-bundle.min.js": "application/javascript",
+    "swagger-ui.min.css": "text/css",
+}
+CORS_METHODS = "GET,POST,PATCH,DELETE,OPTIONS"
+CORS_HEADERS = "authorization,content-type"
+
+
+class Gateway:
+    """A WSGI app standing in for API Gateway (plus the local-only pages)."""
+
+    def __init__(self, config: LocalConfig) -> None:
+        self.config = config
+        self.routes = [(route, _path_pattern(route.path)) for route in ROUTES]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        response = self.dispatch(request)
+        self._add_cors(request, response)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+            return Response(status=204)
+        for route, pattern in self.routes:
+            match = pattern.fullmatch(request.path)
+            if match and route.method == request.method:
+                return self._invoke(route, request, match.groupdict())
+        return self._local_page(request)
+
+    def _invoke(self, route: Route, request: Request, params: dict[str, str]) -> Response:
+        claims = None
+        if route.auth:
+            try:
+                claims = verify_authorization(request.headers.get("Authorization"))
+            except InvalidToken as reason:
+                return _unauthorized(str(reason))
+        event = http_api_event(
+            method=request.method,
+            path=request.path,
+            route_key=route.route_key,
+            headers=dict(request.headers),
+            query_string=request.query_string.decode("latin-1"),
+            body=request.get_data(),
+            path_parameters=params or None,
+            claims=claims,
+            source_ip=request.remote_addr or "127.0.0.1",
+        )
+        result = lambdas.invoke(route.function, event)
+        return _to_response(result)
+
+    def _local_page(self, request: Request) -> Response:
+        # Everything below exists only in the local stack, never in the CDK API.
+        path = request.path
+        if request.method == "POST" and path == "/local/token":
+            return self._dev_token(request)
+        if request.method != "GET":
+            return _json({"message": "Not Found"}, 404)
+        if path == "/openapi.json":
+            return _json(build_document(server_url=self.config.api_url), 200)
+        if path in ("/docs", "/docs/"):
+            return Response(swagger_page("/openapi.json"), mimetype="text/html")
+        if path.startswith("/docs/") and path.removeprefix("/docs/") in SWAGGER_ASSETS:
+            name = path.removeprefix("/docs/")
+            return Response(_swagger_asset(name), mimetype=SWAGGER_ASSETS[name])
+        return _static(path)
+
+    def _dev_token(self, request: Request) -> Response:
+        payload = request.get_json(silent=True) or {}
+        user = str(payload.get("userId", "")).strip()
+        if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", user):
+            return _json(
+                {
+                    "type": "urn:mediaport:problem:invalid-request",
+                    "title": "The request is not valid",
+                    "status": 400,
+                    "detail": "userId must be 1-64 letters, digits or ._@-",
+                },
+                400,
+                content_type="application/problem+json",
+            )
+        return _json({"token": issue_token(user), "userId": user}, 200)
+
+    def _add_cors(self, request: Request, response: Response) -> None:
+        origin = request.headers.get("Origin")
+        if not origin or origin not in self.config.allowed_origins:
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = "3000"
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+
+
+def _to_response(result: dict[str, Any]) -> Response:
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    response = Response(data, status=int(result.get("statusCode", 200)))
+    response.headers.clear()
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(name, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _unauthorized(reason: str) -> Response:
+    # API Gateway's own 401 body and header: the JWT authorizer's answer, not the function's.
+    response = _json({"message": "Unauthorized"}, 401)
+    response.headers["WWW-Authenticate"] = (
+        f'Bearer scope="" error="invalid_token" error_description="{reason}"'
+    )
+    return response
+
+
+def _json(payload: Any, status: int, content_type: str = "application/json") -> Response:
+    return Response(json.dumps(payload), status=status, content_type=content_type)
+
+
+_STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+
+
+def _static(path: str) -> Response:
+    name = "index.html" if path in ("", "/") else path.lstrip("/")
+    file = safe_join(str(WEB_DIR), name)
+    if file is None or not Path(file).is_file():
+        return _json({"message": "Not Found"}, 404)
+    suffix = Path(file).suffix
+    return Response(
+        Path(file).read_bytes(),
+        content_type=_STATIC_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _swagger_asset(name: str) -> bytes:
+    import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
+
+    return (Path(swagger_ui.__file__).parent / name).read_bytes()

@@ -1,0 +1,65 @@
+"""Load a function's handler the way Lambda would: by file, as module ``handler``."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@functools.cache
+def load_module(function: str) -> ModuleType:
+    """``functions/<function>/handler.py`` as a module (each under its own name)."""
+    path = FUNCTIONS_DIR / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"mediaport_functions.{function}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler(function: str) -> Handler:
+    handler: Handler = load_module(function).handler
+    return handler
+
+
+@dataclass
+class LocalLambdaContext:
+    """The context object Lambda passes to a handler, with the fields Powertools reads."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    """Call a function's handler with an event, as Lambda would."""
+    return load_handler(function)(event, LocalLambdaContext(function_name=f"mediaport-{function}"))

@@ -1,0 +1,99 @@
+"""The OpenAPI document, generated from the API functions' resolvers.
+
+``python -m infra.local.openapi --write FILE`` regenerates the checked-in document;
+``--check FILE`` fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+from infra.local import lambdas
+from infra.routes import api_functions
+
+TITLE = "Mediaport API"
+VERSION = "0.1.0"
+DESCRIPTION = (
+    "Presigned uploads straight to S3, verified from the bytes, processed into "
+    "ready-to-serve media. Errors are RFC 9457 problem details (application/problem+json), "
+    "except 401, which API Gateway's JWT authorizer answers itself."
+)
+
+
+def build_document(server_url: str | None = None) -> dict[str, Any]:
+    """One document for every route of the route table."""
+    schemes = {"bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT")}
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        servers=[Server(url=server_url)] if server_url else None,
+        security_schemes=schemes,
+        on_conflict="error",
+    )
+    for function in api_functions():
+        merge.add_schema(lambdas.load_module(function).app.get_openapi_schema(security_schemes=schemes))
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    return _describe_our_validation(document)
+
+
+def _describe_our_validation(document: dict[str, Any]) -> dict[str, Any]:
+    # Powertools documents request validation as its default 422 HTTPValidationError;
+    # our resolver answers it as 400 problem+json (see mediaport.http), so say that instead.
+    for operation in (op for item in document["paths"].values() for op in item.values()):
+        responses = operation["responses"]
+        default_422 = responses.get("422", {}).get("content", {}).get("application/json")
+        if default_422 is not None:
+            del responses["422"]
+        responses.get("204", {}).pop("content", None)
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return document
+
+
+def render_yaml(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def swagger_page(spec_url: str) -> str:
+    """Swagger UI, served from the assets Powertools ships (no CDN needed)."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>
+<link rel="stylesheet" href="/docs/swagger-ui.min.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.min.js"></script>
+<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#swagger-ui", persistAuthorization: true}});
+</script></body></html>"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", type=Path, help="write the document to this file")
+    mode.add_argument("--check", type=Path, help="fail when this file is not up to date")
+    args = parser.parse_args()
+    rendered = render_yaml(build_document())
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(rendered, encoding="utf-8")
+        print(f"wrote {args.write}")
+        return 0
+    current = args.check.read_text(encoding="utf-8") if args.check.exists() else ""
+    if current != rendered:
+        print(f"{args.check} is stale: run `make openapi` and commit the result", file=sys.stderr)
+        return 1
+    print(f"{args.check} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Dev JWTs for the local stack, checked the way API Gateway's JWT authorizer checks them.
+
+The signing key below is a fixed, public, local-only development key: it signs tokens
+for the emulator on your machine and is worth nothing anywhere else. On AWS, tokens come
+from Cognito (or your issuer) and API Gateway verifies them against the issuer's JWKS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import jwt
+
+DEV_SIGNING_KEY = "mediaport-local-dev-signing-key-not-a-secret"  # noqa: S105
+DEV_ISSUER = "https://mediaport.local/dev-issuer"
+DEV_AUDIENCE = "mediaport-local"
+ADMIN_GROUP = "admin"
+_ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """Why API Gateway would answer 401."""
+
+
+def issue_token(user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600) -> str:
+    """A dev token for ``user_id``, shaped like a Cognito access token."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "client_id": DEV_AUDIENCE,
+        "sub": user_id,
+        "username": user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_seconds,
+        "token_use": "access",
+    }
+    if admin:
+        claims["cognito:groups"] = [ADMIN_GROUP]
+    return jwt.encode(claims, DEV_SIGNING_KEY, algorithm=_ALGORITHM)
+
+
+def verify_authorization(header: str | None) -> dict[str, Any]:
+    """The verified claims of a ``Bearer`` header; ``InvalidToken`` says why not."""
+    if not header:
+        raise InvalidToken("missing Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("the Authorization header is not a Bearer token")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token.strip(),
+            DEV_SIGNING_KEY,
+            algorithms=[_ALGORITHM],
+            audience=DEV_AUDIENCE,
+            issuer=DEV_ISSUER,
+            options={"require": ["exp", "iss", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidToken("the token has expired") from error
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(f"the token is not valid: {error}") from error
+    return claims
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Print a dev JWT for the local stack.")
+    parser.add_argument("--user", default="dev-user", help="the token's subject (user id)")
+    parser.add_argument("--admin", action="store_true", help="put the user in the admin group")
+    args = parser.parse_args()
+    print(f"# dev token for {args.user!r} (local stack only; valid 12 hours)")
+    print(issue_token(args.user, admin=args.admin))
+
+
+if __name__ == "__main__":
+    main()

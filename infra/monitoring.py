@@ -1,0 +1,54 @@
+"""Alarms: anything in the dead-letter queue, and any function error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+
+class Alarms(Construct):
+    """One alarm per failure signal; wire their actions (SNS, chat) per deployment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dead_letter_queue: sqs.IQueue,
+        functions: Mapping[str, lambda_.IFunction],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms: list[cloudwatch.Alarm] = [
+            cloudwatch.Alarm(
+                self,
+                "DeadLetters",
+                alarm_description="Upload events failed processing 5 times and are in the DLQ.",
+                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
+                ),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        ]
+        for name, function in functions.items():
+            self.alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    f"{name}-errors",
+                    alarm_description=f"The {name} function raised errors.",
+                    metric=function.metric_errors(
+                        period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+                    ),
+                    threshold=0,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )

@@ -1,0 +1,75 @@
+"""The Mediaport stack: wires storage, functions, API, processing and alarms together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import HttpApi
+from infra.config import DeploymentSettings
+from infra.constants import FUNCTION_SIZES
+from infra.functions import MediaportFunction
+from infra.layers import Layers
+from infra.monitoring import Alarms
+from infra.permissions import GRANTS
+from infra.processing import UploadProcessing
+from infra.routes import EVENT_FUNCTIONS, api_functions
+from infra.storage import Storage
+
+
+class MediaportStack(Stack):
+    """Everything ``make dev`` emulates locally, for real."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = DeploymentSettings.from_context(self.node)
+
+        storage = Storage(
+            self,
+            "Storage",
+            allowed_origins=settings.allowed_origins,
+            removal_policy=settings.removal_policy,
+        )
+        layers = Layers(self, "Layers")
+        data_environment = {
+            "MEDIAPORT_TABLE_NAME": storage.table.table_name,
+            "MEDIAPORT_BUCKET_NAME": storage.bucket.bucket_name,
+        }
+        functions: dict[str, MediaportFunction] = {}
+        for name in (*api_functions(), *EVENT_FUNCTIONS):
+            functions[name] = MediaportFunction(
+                self,
+                name,
+                layers=layers.all,
+                environment={} if name == "health" else data_environment,
+            )
+            GRANTS[name](functions[name], storage)
+
+        api = HttpApi(
+            self,
+            "Http",
+            handlers={name: functions[name].function for name in api_functions()},
+            settings=settings,
+        )
+        processing = UploadProcessing(
+            self,
+            "Processing",
+            bucket=storage.bucket,
+            processor=functions["process_upload"].function,
+            processor_timeout=FUNCTION_SIZES["process_upload"].timeout,
+        )
+        Alarms(
+            self,
+            "Alarms",
+            dead_letter_queue=processing.dead_letter_queue,
+            functions={name: fn.function for name, fn in functions.items()},
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
+        CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
+        CfnOutput(self, "TableName", value=storage.table.table_name)
+        if api.users is not None:
+            CfnOutput(self, "UserPoolId", value=api.users.user_pool.user_pool_id)
+            CfnOutput(self, "UserPoolClientId", value=api.users.client.user_pool_client_id)

@@ -1,0 +1,1 @@
+"""Mediaport's domain: policies, verification, state transitions, imaging, storage."""

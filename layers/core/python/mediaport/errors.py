@@ -1,0 +1,71 @@
+"""Domain errors. Each is one kind of problem, answered as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MediaportError(Exception):
+    """A problem the caller can act on; ``status`` is the HTTP status it is answered with."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 problem document for this error."""
+        problem: dict[str, Any] = {
+            "type": f"urn:mediaport:problem:{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            problem["instance"] = instance
+        if self.errors:
+            problem["errors"] = self.errors
+        return problem
+
+
+class InvalidRequest(MediaportError):
+    status, slug, title = 400, "invalid-request", "The request is not valid"
+
+
+class Unauthorized(MediaportError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class NotAssetOwner(MediaportError):
+    status, slug, title = 403, "forbidden", "This asset belongs to someone else"
+
+
+class AssetNotFound(MediaportError):
+    status, slug, title = 404, "asset-not-found", "No such asset"
+
+
+class ObjectNotUploaded(MediaportError):
+    status, slug, title = 409, "object-not-uploaded", "The file has not been uploaded yet"
+
+
+class AssetNotPending(MediaportError):
+    status, slug, title = 409, "asset-not-pending", "The asset can no longer be confirmed"
+
+
+class VerificationFailed(MediaportError):
+    status, slug, title = 422, "verification-failed", "The uploaded file was rejected"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "rejectReason": self.reason}
+
+
+class StorageUnavailable(MediaportError):
+    status, slug, title = 503, "storage-unavailable", "Storage is temporarily unavailable"

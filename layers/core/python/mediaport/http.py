@@ -1,0 +1,107 @@
+"""The HTTP side shared by the API functions: resolver, problem details, identity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from pynamodb.exceptions import PynamoDBException
+
+from mediaport.errors import InvalidRequest, MediaportError, StorageUnavailable, Unauthorized
+from mediaport.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:mediaport:problem:invalid-request"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+    reject_reason: str | None = Field(default=None, alias="rejectReason")
+
+
+def problem_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problems a route can answer."""
+    descriptions = {
+        400: "The request is not valid; `errors` names each field.",
+        401: "Missing, malformed, wrongly signed or expired bearer token.",
+        403: "The asset belongs to someone else.",
+        404: "No such asset.",
+        409: "The asset is not in a state that allows this.",
+        422: "The uploaded file failed verification; the asset is now REJECTED.",
+        503: "Storage is temporarily unavailable; retry.",
+    }
+    return {
+        status: {
+            "description": descriptions[status],
+            "content": {PROBLEM_JSON: {"model": Problem}},
+        }
+        for status in statuses
+    }
+
+
+def problem_response(error: MediaportError, instance: str | None = None) -> Response[str]:
+    return Response(
+        status_code=error.status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(error.to_problem(instance)),
+    )
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver that validates requests and answers every known failure as problem+json."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(MediaportError)
+    def _domain_problem(error: MediaportError) -> Response[str]:
+        if error.status >= 500:
+            logger.exception("storage failure")
+        return problem_response(error, app.current_event.path)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        errors = [_field_problem(item) for item in error.errors()]
+        names = ", ".join(dict.fromkeys(problem["field"] for problem in errors))
+        return problem_response(
+            InvalidRequest(f"invalid {names}", errors=errors), app.current_event.path
+        )
+
+    @app.exception_handler(PynamoDBException)
+    def _table_unavailable(error: PynamoDBException) -> Response[str]:
+        logger.exception("table failure")
+        return problem_response(StorageUnavailable(str(error)), app.current_event.path)
+
+    return app
+
+
+def caller_id(app: APIGatewayHttpResolver) -> str:
+    """The caller's user id: the ``sub`` claim the JWT authorizer verified."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    subject = claims.get("sub")
+    if not subject:
+        raise Unauthorized("a bearer token with a subject is required")
+    return str(subject)
+
+
+def _field_problem(item: dict[str, Any]) -> dict[str, str]:
+    kind = item.get("type")
+    if kind in ("json_invalid", "model_attributes_type"):
+        return {"field": "body", "detail": "must be a JSON object"}
+    location = [str(part) for part in item.get("loc", ()) if part not in ("body", "path")]
+    detail = "is required" if kind == "missing" else str(item.get("msg", "is not valid"))
+    return {"field": ".".join(location) or "body", "detail": detail}

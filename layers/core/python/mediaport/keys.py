@@ -1,0 +1,69 @@
+"""Object keys, built by the server only."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from mediaport.policy import EXTENSIONS
+
+MAX_FILENAME_LENGTH = 100
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_REPEATED_SEPARATORS = re.compile(r"[-_.]{2,}")
+
+PENDING_TAG_KEY = "mediaport-upload"
+PENDING_TAG_VALUE = "pending"
+
+
+def sanitize_filename(name: str, media_type: str) -> str:
+    """A safe file name for a key: no path, ASCII letters, digits, ``._-`` only, capped length.
+
+    The extension is kept when it fits the media type; otherwise the type's canonical
+    extension is used, so ``invoice.html`` declared as ``image/png`` is stored as
+    ``invoice.png`` and can never be served as something it is not.
+    """
+    base = re.split(r"[/\\]", name)[-1]
+    ascii_only = (
+        unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    )
+    cleaned = _UNSAFE.sub("-", ascii_only)
+    stem, dot, extension = cleaned.rpartition(".")
+    if not dot:
+        stem, extension = cleaned, ""
+    extension = extension.lower()
+    allowed = EXTENSIONS.get(media_type, ())
+    if allowed and extension not in allowed:
+        extension = allowed[0]
+    elif not allowed:
+        extension = re.sub(r"[^a-z0-9]", "", extension)[:10]
+    stem = _REPEATED_SEPARATORS.sub("-", stem).strip("-_.") or "file"
+    suffix = f".{extension}" if extension else ""
+    return stem[: MAX_FILENAME_LENGTH - len(suffix)].rstrip("-_.") + suffix
+
+
+def build_object_key(user_id: str, asset_id: str, filename: str) -> str:
+    """``media/{userId}/{assetId}/{filename}``: where an upload lands."""
+    return f"media/{_safe_segment(user_id)}/{asset_id}/{filename}"
+
+
+def build_variant_key(user_id: str, asset_id: str, name: str) -> str:
+    """``derived/{userId}/{assetId}/{name}.webp``: a prefix that does not notify."""
+    return f"derived/{_safe_segment(user_id)}/{asset_id}/{name}.webp"
+
+
+def parse_object_key(key: str) -> tuple[str, str] | None:
+    """``(userId segment, assetId)`` of an upload key, or None when it is not one of ours."""
+    parts = key.split("/")
+    if len(parts) != 4 or parts[0] != "media" or not all(parts[1:]):
+        return None
+    return parts[1], parts[2]
+
+
+def pending_tagging() -> str:
+    """The object tag every presigned upload carries until its asset is READY."""
+    return f"{PENDING_TAG_KEY}={PENDING_TAG_VALUE}"
+
+
+def _safe_segment(user_id: str) -> str:
+    # Identity provider subjects are usually UUIDs; anything else is made key-safe.
+    return _UNSAFE.sub("-", user_id)[:128] or "anonymous"

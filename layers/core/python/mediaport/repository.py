@@ -1,0 +1,186 @@
+"""The asset table. Returns domain models; every state change is a conditional write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from mediaport.config import get_settings
+from mediaport.models import Asset, AssetStatus, Processing, RejectReason, VerifiedObject, utcnow
+
+OWNER_INDEX = "byOwner"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class OwnerIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = OWNER_INDEX
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
+class AssetRecord(Model):
+    """The stored shape of an asset (attribute names as in DESIGN §3)."""
+
+    class Meta:
+        table_name = "mediaport-assets"
+        region = "us-east-1"
+
+    asset_id = UnicodeAttribute(hash_key=True, attr_name="assetId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    # ISO-8601 text, so the owner index sorts by it.
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    scope = UnicodeAttribute()
+    status = UnicodeAttribute()
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    original_filename = UnicodeAttribute(attr_name="originalFilename")
+    declared_type = UnicodeAttribute(attr_name="declaredType")
+    declared_size = NumberAttribute(attr_name="declaredSize")
+    profile_id = UnicodeAttribute(null=True, attr_name="profileId")
+    mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
+    size = NumberAttribute(null=True)
+    checksum = UnicodeAttribute(null=True)
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    aspect_ratio = NumberAttribute(null=True, attr_name="aspectRatio")
+    dominant_color = UnicodeAttribute(null=True, attr_name="dominantColor")
+    placeholder = UnicodeAttribute(null=True)
+    variants: MapAttribute[str, Any] = MapAttribute(null=True)
+    processing = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True, attr_name="rejectReason")
+    reject_detail = UnicodeAttribute(null=True, attr_name="rejectDetail")
+    # DynamoDB TTL: epoch seconds, set only while the asset is PENDING.
+    expires_at = NumberAttribute(null=True, attr_name="expiresAt")
+    version = VersionAttribute()
+
+    owner_index = OwnerIndex()
+
+
+def _table() -> type[AssetRecord]:
+    """The record class bound to the configured table (rebound when settings change)."""
+    settings = get_settings()
+    meta = AssetRecord.Meta
+    if (meta.table_name, meta.region) != (settings.table_name, settings.region):
+        meta.table_name, meta.region = settings.table_name, settings.region
+        AssetRecord._connection = None
+    return AssetRecord
+
+
+def _to_asset(record: AssetRecord) -> Asset:
+    data = dict(record.attribute_values)
+    variants = data.pop("variants", None)
+    expires = data.pop("expires_at", None)
+    return Asset(
+        **data,
+        variants=variants.as_dict() if variants is not None else {},
+        expires_at=datetime.fromtimestamp(int(expires), UTC) if expires else None,
+    )
+
+
+def _to_record(asset: Asset) -> AssetRecord:
+    record = _table()(
+        asset.asset_id,
+        user_id=asset.user_id,
+        created_at=asset.created_at.isoformat(),
+        updated_at=asset.updated_at,
+        scope=asset.scope,
+        status=asset.status.value,
+        bucket=asset.bucket,
+        key=asset.key,
+        filename=asset.filename,
+        original_filename=asset.original_filename,
+        declared_type=asset.declared_type,
+        declared_size=asset.declared_size,
+        profile_id=asset.profile_id,
+        expires_at=int(asset.expires_at.timestamp()) if asset.expires_at else None,
+    )
+    return record
+
+
+def add_pending(asset: Asset) -> None:
+    """Store a new PENDING asset; never overwrites one with the same id."""
+    try:
+        _to_record(asset).save(condition=AssetRecord.asset_id.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == _CONDITION_FAILED:
+            raise RuntimeError(f"asset {asset.asset_id} already exists") from error
+        raise
+
+
+def get_asset(asset_id: str) -> Asset | None:
+    """The asset with this id, or None."""
+    try:
+        return _to_asset(_table().get(asset_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def mark_ready_if_pending(
+    asset_id: str, verified: VerifiedObject, processing: Processing
+) -> Asset | None:
+    """PENDING → READY with what verification learned; None when it was not PENDING."""
+    actions = [
+        AssetRecord.status.set(AssetStatus.READY.value),
+        AssetRecord.processing.set(processing.value),
+        AssetRecord.mime_type.set(verified.mime_type),
+        AssetRecord.size.set(verified.size),
+        AssetRecord.checksum.set(verified.checksum),
+        AssetRecord.expires_at.remove(),
+    ]
+    if verified.width and verified.height:
+        actions += [
+            AssetRecord.width.set(verified.width),
+            AssetRecord.height.set(verified.height),
+            AssetRecord.aspect_ratio.set(round(verified.width / verified.height, 4)),
+        ]
+    return _transition_if_pending(asset_id, actions)
+
+
+def mark_rejected_if_pending(asset_id: str, reason: RejectReason, detail: str) -> Asset | None:
+    """PENDING → REJECTED with its reason; None when it was not PENDING."""
+    actions = [
+        AssetRecord.status.set(AssetStatus.REJECTED.value),
+        AssetRecord.reject_reason.set(reason.value),
+        AssetRecord.reject_detail.set(detail),
+        AssetRecord.expires_at.remove(),
+    ]
+    return _transition_if_pending(asset_id, actions)
+
+
+def _transition_if_pending(asset_id: str, actions: list[Any]) -> Asset | None:
+    # The status condition makes the transition happen once; the version condition
+    # (added by pynamodb) makes a concurrent edit of other fields retry, not vanish.
+    for _attempt in range(5):
+        try:
+            record = _table().get(asset_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        if record.status != AssetStatus.PENDING.value:
+            return None
+        try:
+            record.update(
+                actions=[*actions, AssetRecord.updated_at.set(utcnow())],
+                condition=AssetRecord.status == AssetStatus.PENDING.value,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != _CONDITION_FAILED:
+                raise
+            continue
+        return _to_asset(record)
+    return None

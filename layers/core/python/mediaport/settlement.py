@@ -1,0 +1,54 @@
+"""Settling an upload: verify what is in storage, then make the one state change.
+
+Confirm and the S3 event path both call ``settle_upload``. The transition is a
+conditional write, so whichever comes first decides and the other changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediaport import repository, storage
+from mediaport.config import get_settings
+from mediaport.models import Asset, Processing, RejectReason
+from mediaport.policy import IMAGE_TYPES, scope_table
+from mediaport.verification import Rejection, verify_upload
+
+
+@dataclass(frozen=True)
+class Settlement:
+    asset: Asset
+    # True only for the caller whose write made the transition: it alone counts it.
+    transitioned: bool
+
+
+def settle_upload(asset: Asset) -> Settlement:
+    """Verify a PENDING asset's object and mark it READY or REJECTED (at most once)."""
+    settings = get_settings()
+    policy = scope_table(settings.scopes).get(asset.scope)
+    outcome = (
+        verify_upload(asset, policy, settings.max_image_pixels)
+        if policy is not None
+        else Rejection(RejectReason.TYPE_NOT_ALLOWED, f"scope {asset.scope} no longer exists")
+    )
+    if isinstance(outcome, Rejection):
+        rejected = repository.mark_rejected_if_pending(
+            asset.asset_id, outcome.reason, outcome.detail
+        )
+        if rejected is not None:
+            # The record says REJECTED before the bytes go, so nothing is left half-done:
+            # if this delete fails, the pending tag still lets the lifecycle rule remove it.
+            storage.delete_object(asset.bucket, asset.key)
+            return Settlement(rejected, transitioned=True)
+    else:
+        # Untag first: a READY asset whose object still carried the pending tag would be
+        # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
+        storage.clear_tags(asset.bucket, asset.key)
+        processing = (
+            Processing.PENDING if outcome.mime_type in IMAGE_TYPES else Processing.SKIPPED
+        )
+        ready = repository.mark_ready_if_pending(asset.asset_id, outcome, processing)
+        if ready is not None:
+            return Settlement(ready, transitioned=True)
+    current = repository.get_asset(asset.asset_id)
+    return Settlement(current or asset, transitioned=False)

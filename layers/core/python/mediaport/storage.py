@@ -1,0 +1,181 @@
+"""The media bucket: the only module that talks to S3."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mediaport.config import get_settings
+from mediaport.errors import StorageUnavailable
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    size: int
+    etag: str
+    content_type: str | None
+
+
+@functools.cache
+def s3_client() -> Any:
+    """One S3 client per process, built on first use and reused while warm."""
+    settings = get_settings()
+    emulated = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
+    config = Config(
+        signature_version="s3v4",
+        # An emulator on 127.0.0.1 cannot serve bucket-name subdomains.
+        s3={"addressing_style": "path" if emulated else "virtual"},
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return boto3.client("s3", region_name=settings.region, config=config)
+
+
+def head_object(bucket: str, key: str) -> ObjectHead | None:
+    """Size, ETag and type of an object, or None when there is no such object."""
+    try:
+        response = s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return None
+        raise StorageUnavailable(f"could not read {key}: {error}") from error
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"could not read {key}: {error}") from error
+    return ObjectHead(
+        size=response["ContentLength"],
+        etag=response["ETag"].strip('"'),
+        content_type=response.get("ContentType"),
+    )
+
+
+def read_range(bucket: str, key: str, start: int, end: int, etag: str | None = None) -> bytes:
+    """Bytes ``start..end`` (inclusive) of an object; only of version ``etag`` when given."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes={start}-{end}"}
+    if etag:
+        params["IfMatch"] = f'"{etag}"'
+    try:
+        body = s3_client().get_object(**params)["Body"]
+        try:
+            return bytes(body.read())
+        finally:
+            body.close()
+    except (ClientError, BotoCoreError) as error:
+        raise StorageUnavailable(f"could not read {key}: {error}") from error
+
+
+class RangedObject(io.RawIOBase):
+    """A seekable, read-only view of one object version that fetches only the ranges read.
+
+    Wrapped in ``io.BufferedReader`` it lets Pillow read an image's header without
+    downloading the file, and a decompression bomb is refused after a few kilobytes.
+    """
+
+    def __init__(self, bucket: str, key: str, head: ObjectHead) -> None:
+        self._bucket, self._key, self._head = bucket, key, head
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._head.size}
+        self._position = max(0, base[whence] + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._position >= self._head.size or not len(view):
+            return 0
+        end = min(self._position + len(view), self._head.size) - 1
+        data = read_range(self._bucket, self._key, self._position, end, self._head.etag)
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+def open_object(bucket: str, key: str, head: ObjectHead, block_size: int = 256 * 1024) -> Any:
+    """A buffered, seekable file over one object version (see ``RangedObject``)."""
+    return io.BufferedReader(RangedObject(bucket, key, head), buffer_size=block_size)
+
+
+def delete_object(bucket: str, key: str) -> None:
+    """Delete an object (no error when it is already gone)."""
+    try:
+        s3_client().delete_object(Bucket=bucket, Key=key)
+    except (ClientError, BotoCoreError) as error:
+        raise StorageUnavailable(f"could not delete {key}: {error}") from error
+
+
+def clear_tags(bucket: str, key: str) -> None:
+    """Remove an object's tags (the pending-upload tag the lifecycle rule expires on)."""
+    try:
+        s3_client().delete_object_tagging(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return
+        raise StorageUnavailable(f"could not untag {key}: {error}") from error
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"could not untag {key}: {error}") from error
+
+
+def presign_put(
+    bucket: str, key: str, content_type: str, tagging: str, expires_in: int
+) -> tuple[str, dict[str, str]]:
+    """A presigned PUT URL and the headers the client must send with it (they are signed)."""
+    url = s3_client().generate_presigned_url(
+        "put_object",
+        Params={"Bucket": bucket, "Key": key, "ContentType": content_type, "Tagging": tagging},
+        ExpiresIn=expires_in,
+    )
+    return url, {"Content-Type": content_type, "x-amz-tagging": tagging}
+
+
+def presign_post(
+    bucket: str, key: str, content_type: str, tagging: str, max_bytes: int, expires_in: int
+) -> tuple[str, dict[str, str]]:
+    """A presigned POST policy: S3 itself enforces the size range and the exact type."""
+    tagging_xml = _tagging_document(tagging)
+    post = s3_client().generate_presigned_post(
+        Bucket=bucket,
+        Key=key,
+        Fields={"Content-Type": content_type, "tagging": tagging_xml},
+        Conditions=[
+            {"Content-Type": content_type},
+            {"tagging": tagging_xml},
+            ["content-length-range", 1, max_bytes],
+        ],
+        ExpiresIn=expires_in,
+    )
+    return post["url"], post["fields"]
+
+
+def presign_get(bucket: str, key: str, expires_in: int) -> str:
+    """A short-lived download URL for a private object."""
+    return str(
+        s3_client().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )
+    )
+
+
+def _tagging_document(tagging: str) -> str:
+    # A POST upload takes its tags as an XML document rather than a query string.
+    tags = "".join(
+        f"<Tag><Key>{key}</Key><Value>{value}</Value></Tag>"
+        for key, _, value in (pair.partition("=") for pair in tagging.split("&"))
+    )
+    return f"<Tagging><TagSet>{tags}</TagSet></Tagging>"

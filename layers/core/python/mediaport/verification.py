@@ -1,0 +1,68 @@
+"""Verification: what is really in storage, checked from the bytes. Shared by confirm and
+the S3 event path, so both reach the same verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediaport import storage
+from mediaport.errors import ObjectNotUploaded
+from mediaport.imaging import PILLOW_FORMATS, UnreadableImage, inspect_image
+from mediaport.models import Asset, RejectReason, VerifiedObject
+from mediaport.policy import ScopePolicy, describe_size
+from mediaport.sniff import SNIFF_LENGTH, sniff_media_type
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: RejectReason
+    detail: str
+
+
+def verify_upload(
+    asset: Asset, policy: ScopePolicy, max_pixels: int
+) -> VerifiedObject | Rejection:
+    """Check the stored object against its asset and scope; ``ObjectNotUploaded`` if absent."""
+    head = storage.head_object(asset.bucket, asset.key)
+    if head is None:
+        raise ObjectNotUploaded(
+            f"nothing is stored for asset {asset.asset_id} yet: upload it, then confirm"
+        )
+    if head.size == 0:
+        return Rejection(RejectReason.EMPTY_FILE, "the uploaded file is empty")
+    if head.size > policy.max_bytes:
+        return Rejection(
+            RejectReason.TOO_LARGE,
+            f"the file is {describe_size(head.size)}; scope {asset.scope} allows at most "
+            f"{describe_size(policy.max_bytes)}",
+        )
+    first_bytes = storage.read_range(asset.bucket, asset.key, 0, SNIFF_LENGTH - 1, head.etag)
+    detected = sniff_media_type(first_bytes)
+    if detected is None:
+        return Rejection(
+            RejectReason.UNRECOGNIZED_TYPE,
+            "the file's contents are not a format Mediaport recognizes",
+        )
+    if detected != asset.declared_type:
+        return Rejection(
+            RejectReason.TYPE_MISMATCH,
+            f"the file was declared as {asset.declared_type} but its contents are {detected}",
+        )
+    if detected not in policy.types:
+        return Rejection(
+            RejectReason.TYPE_NOT_ALLOWED, f"{detected} is not allowed in scope {asset.scope}"
+        )
+    verified = VerifiedObject(mime_type=detected, size=head.size, checksum=head.etag)
+    if detected in PILLOW_FORMATS:
+        try:
+            with storage.open_object(asset.bucket, asset.key, head) as file:
+                facts = inspect_image(file, detected, max_pixels)
+        except UnreadableImage as problem:
+            reason = (
+                RejectReason.IMAGE_TOO_MANY_PIXELS
+                if problem.too_many_pixels
+                else RejectReason.IMAGE_CORRUPT
+            )
+            return Rejection(reason, problem.detail)
+        verified = verified.model_copy(update={"width": facts.width, "height": facts.height})
+    return verified

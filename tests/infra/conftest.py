@@ -1,0 +1,66 @@
+"""One synth of the Mediaport stack per test session, with the same context as ``cdk.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, PolicyValidationPluginReport
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from infra.constants import STACK_NAME
+from infra.stack import MediaportStack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_json_context(**overrides: Any) -> dict[str, Any]:
+    """The context the CDK CLI would pass (cdk.json), plus ``-c`` style overrides."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {**context, **overrides}
+
+
+@dataclass(frozen=True)
+class Synth:
+    app: App
+    stack: MediaportStack
+    template: Template
+    nag_report: PolicyValidationPluginReport
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.template.to_json()["Resources"]
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+
+def synthesize(tmp_dir: Path, **context: Any) -> Synth:
+    """Build the app exactly as ``app.py`` does, into ``tmp_dir``, and run cdk-nag on it."""
+    app = App(context=cdk_json_context(**context), outdir=str(tmp_dir))
+    stack = MediaportStack(app, STACK_NAME)
+    # Template.from_stack synthesizes, and a registered nag plugin would raise there on
+    # any finding; take the template first, then run the same pack for a full report.
+    template = Template.from_stack(stack)
+    report = AwsSolutionsChecks(app).validate_scope(app)
+    return Synth(app=app, stack=stack, template=template, nag_report=report)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def external_idp_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out-external-idp"),
+        jwtIssuer="https://issuer.example.com/",
+        jwtAudience="mediaport-web,mediaport-mobile",
+        removalPolicy="destroy",
+    )
