@@ -39,7 +39,7 @@ class DeploymentSettings:
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
-        """Validate the context keys ``allowedOrigins``, ``removalPolicy``, ``jwtIssuer``, ``jwtAudience``."""
+        """Read and validate allowedOrigins, removalPolicy, jwtIssuer and jwtAudience."""
         origins = _as_list(node.try_get_context("allowedOrigins")) or DEFAULT_ALLOWED_ORIGINS
         policy_name = str(node.try_get_context("removalPolicy") or "retain").lower()
         if policy_name not in _REMOVAL_POLICIES:

@@ -53,7 +53,7 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     "process_upload": FunctionSize(1536, Duration.seconds(60)),
 }
 
-# SQS → process_upload. AWS recommends a visibility timeout of at least 6× the
+# SQS → process_upload. AWS recommends a visibility timeout of at least 6x the
 # function timeout for SQS event sources, so retries never overlap a running batch.
 VISIBILITY_TIMEOUT_FACTOR = 6
 PROCESS_BATCH_SIZE = 10

@@ -62,10 +62,10 @@ class MediaportFunction(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),  # type: ignore[arg-type]
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Mediaport {name} function",
         )
-        self.log_group.grant_write(self.role)  # type: ignore[arg-type]
+        self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -79,8 +79,8 @@ class MediaportFunction(Construct):
             memory_size=size.memory_mb,
             timeout=size.timeout,
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,  # type: ignore[arg-type]
-            role=self.role,  # type: ignore[arg-type]
+            log_group=self.log_group,
+            role=self.role,
             environment={**powertools_environment(), **environment},
             description=f"Mediaport {name}",
         )

@@ -20,7 +20,8 @@ ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc"]
 def dependencies_layer_dir() -> Path:
     """The built dependency layer; builds it (pip, PyPI only) when it is missing or stale."""
     spec = importlib.util.spec_from_file_location("build_dependencies", BUILD_SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return Path(module.build_dependencies_layer())
