@@ -1,0 +1,385 @@
+// The demo page: sign in with a local dev token, drop files, watch them become media.
+import { createUploadQueue, listAssets, MediaportError } from "./mediaport.js";
+
+const SESSION_KEY = "mediaport.demo.session";
+const GALLERY_SIZE = 512;
+const VIEWER_SIZE = 1024;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  signInCard: $("sign-in-card"),
+  signIn: $("sign-in"),
+  userName: $("user-name"),
+  signInError: $("sign-in-error"),
+  session: $("session"),
+  sessionUser: $("session-user"),
+  signOut: $("sign-out"),
+  workspace: $("workspace"),
+  scope: $("scope"),
+  dropzone: $("dropzone"),
+  fileInput: $("file-input"),
+  uploads: $("uploads"),
+  announcer: $("announcer"),
+  gallery: $("gallery"),
+  galleryEmpty: $("gallery-empty"),
+  galleryCount: $("gallery-count"),
+  galleryNote: $("gallery-note"),
+  viewer: $("viewer"),
+  viewerTitle: $("viewer-title"),
+  viewerImage: $("viewer-image"),
+  viewerMeta: $("viewer-meta"),
+  viewerClose: $("viewer-close"),
+};
+
+let session = readSession();
+let inFlight = new Set();
+const galleryIds = new Set();
+// Three files at a time: enough to fill the pipe, few enough to show each one's progress.
+const enqueue = createUploadQueue({ concurrency: 3, token: () => session?.token });
+
+// ---- session -------------------------------------------------------------------------
+
+function readSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SESSION_KEY)) || null;
+  } catch {
+    return null;
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  ui.signInError.hidden = true;
+  const userId = ui.userName.value.trim();
+  let response;
+  try {
+    response = await fetch("/local/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ userId }),
+    });
+  } catch {
+    return showSignInError("The local stack is not answering. Is `make dev` running?");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) return showSignInError(body.detail || "That user name did not work.");
+  session = { token: body.token, userId: body.userId };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  enterWorkspace();
+}
+
+function showSignInError(message) {
+  ui.signInError.textContent = message;
+  ui.signInError.hidden = false;
+  ui.userName.focus();
+}
+
+function signOut() {
+  for (const controller of inFlight) controller.abort();
+  inFlight = new Set();
+  session = null;
+  sessionStorage.removeItem(SESSION_KEY);
+  ui.uploads.replaceChildren();
+  ui.gallery.replaceChildren();
+  galleryIds.clear();
+  updateGalleryCount();
+  ui.workspace.hidden = true;
+  ui.session.hidden = true;
+  ui.signInCard.hidden = false;
+  ui.userName.focus();
+}
+
+function enterWorkspace() {
+  ui.sessionUser.textContent = session.userId;
+  ui.session.hidden = false;
+  ui.signInCard.hidden = true;
+  ui.workspace.hidden = false;
+  ui.dropzone.focus();
+  loadGallery();
+}
+
+// ---- uploads -------------------------------------------------------------------------
+
+function addFiles(fileList) {
+  const scope = ui.scope.value;
+  for (const file of fileList) startUpload(file, scope);
+}
+
+function startUpload(file, scope) {
+  const row = uploadRow(file);
+  ui.uploads.prepend(row.element);
+  const controller = new AbortController();
+  inFlight.add(controller);
+  row.cancel.addEventListener("click", () => controller.abort());
+
+  enqueue(file, {
+    scope,
+    signal: controller.signal,
+    onStage: (stage, { assetId }) => {
+      if (assetId) row.element.dataset.assetId = assetId;
+      if (stage === "presigning") row.show("uploading", "Starting…");
+      if (stage === "uploading") row.show("uploading", "Uploading 0%");
+      if (stage === "verifying") {
+        // The bytes are in storage now: there is nothing left to cancel.
+        row.cancel.hidden = true;
+        row.show("verifying", "Verifying…");
+      }
+      if (stage === "processing") row.show("processing", "Processing…");
+    },
+    onProgress: ({ fraction }) => {
+      const percent = Math.floor(fraction * 100);
+      row.progress.value = percent;
+      if (row.element.dataset.status === "uploading") row.state.textContent = `Uploading ${percent}%`;
+    },
+  })
+    .then((asset) => {
+      row.progress.value = 100;
+      row.show("ready", "Ready");
+      announce(`${file.name} is ready.`);
+      addToGallery(asset, { first: true });
+    })
+    .catch((error) => {
+      const { status, text, detail } = describeFailure(error);
+      row.show(status, text, detail);
+      announce(`${file.name}: ${text}. ${detail}`);
+    })
+    .finally(() => {
+      inFlight.delete(controller);
+      row.cancel.hidden = true;
+    });
+}
+
+function describeFailure(error) {
+  if (error?.name === "AbortError") {
+    return { status: "failed", text: "Cancelled", detail: "The upload was cancelled; nothing was kept." };
+  }
+  if (error instanceof MediaportError) {
+    // 422: verification rejected the bytes; 400: the API refused the file before upload.
+    if (error.status === 422 || error.status === 400) {
+      const fields = error.errors.map((problem) => problem.detail);
+      return { status: "rejected", text: "Rejected", detail: sentence(fields.length ? fields.join("; ") : error.detail) };
+    }
+    if (error.status === 401) {
+      return { status: "failed", text: "Failed", detail: "Your session has expired. Sign out and in again." };
+    }
+    return { status: "failed", text: "Failed", detail: sentence(error.detail || error.title) };
+  }
+  return { status: "failed", text: "Failed", detail: sentence(String(error?.message || error)) };
+}
+
+function uploadRow(file) {
+  const element = document.createElement("li");
+  element.className = "upload";
+  element.dataset.status = "uploading";
+
+  const name = document.createElement("div");
+  name.className = "name";
+  const title = document.createElement("span");
+  title.textContent = file.name;
+  title.title = file.name;
+  const size = document.createElement("small");
+  size.textContent = formatBytes(file.size);
+  name.append(title, size);
+
+  const progress = document.createElement("progress");
+  progress.max = 100;
+  progress.value = 0;
+  progress.setAttribute("aria-label", `Upload progress of ${file.name}`);
+
+  const state = document.createElement("span");
+  state.className = "state";
+  state.textContent = "Queued";
+
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "icon action";
+  cancel.textContent = "✕";
+  cancel.setAttribute("aria-label", `Cancel upload of ${file.name}`);
+  cancel.title = "Cancel";
+
+  const detail = document.createElement("p");
+  detail.className = "detail";
+  detail.hidden = true;
+
+  element.append(name, progress, state, cancel, detail);
+  return {
+    element,
+    progress,
+    state,
+    cancel,
+    show(status, text, message = "") {
+      element.dataset.status = status;
+      state.textContent = text;
+      detail.textContent = message;
+      detail.hidden = !message;
+    },
+  };
+}
+
+// ---- gallery -------------------------------------------------------------------------
+
+async function loadGallery() {
+  ui.galleryNote.hidden = true;
+  try {
+    const page = await listAssets({ token: session.token, status: "READY", limit: 48 });
+    for (const asset of page.items) addToGallery(asset, { first: false });
+  } catch (error) {
+    ui.galleryNote.textContent = `Could not list your earlier media (${error.message}); this session's uploads still appear here.`;
+    ui.galleryNote.hidden = false;
+  }
+  updateGalleryCount();
+}
+
+function addToGallery(asset, { first }) {
+  if (asset.status !== "READY" || galleryIds.has(asset.assetId)) return;
+  galleryIds.add(asset.assetId);
+  const item = document.createElement("li");
+  item.dataset.assetId = asset.assetId;
+  const figure = document.createElement("figure");
+  const tile = document.createElement("button");
+  tile.type = "button";
+  tile.className = "tile";
+  const label = asset.originalFilename || asset.filename;
+  tile.setAttribute("aria-label", `Open ${label}`);
+  if (asset.dominantColor) tile.style.backgroundColor = asset.dominantColor;
+  if (asset.placeholder?.startsWith("data:")) tile.style.backgroundImage = `url("${asset.placeholder}")`;
+
+  const preview = pickVariant(asset, GALLERY_SIZE);
+  if (preview) {
+    const img = document.createElement("img");
+    img.alt = label;
+    img.decoding = "async";
+    if (preview.width && preview.height) {
+      img.width = preview.width;
+      img.height = preview.height;
+    }
+    img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
+    img.src = preview.url;
+    tile.append(img);
+  } else {
+    tile.classList.add("file");
+    tile.textContent = (asset.mimeType || "file").split("/").pop().toUpperCase();
+  }
+  tile.addEventListener("click", () => openViewer(asset));
+
+  const caption = document.createElement("figcaption");
+  const captionName = document.createElement("span");
+  captionName.textContent = label;
+  captionName.title = label;
+  const captionSize = document.createElement("span");
+  captionSize.textContent = asset.width && asset.height ? `${asset.width}×${asset.height}` : formatBytes(asset.size || 0);
+  caption.append(captionName, captionSize);
+  figure.append(tile, caption);
+  item.append(figure);
+  if (first) ui.gallery.prepend(item);
+  else ui.gallery.append(item);
+  updateGalleryCount();
+}
+
+/** The variant whose longest edge best fits `size` (never smaller when a bigger one exists). */
+function pickVariant(asset, size) {
+  const variants = Object.entries(asset.variants || {}).map(([name, variant]) => ({ name, ...variant }));
+  const exact = variants.find((variant) => variant.name === String(size));
+  if (exact) return exact;
+  const edge = (variant) => Math.max(variant.width || 0, variant.height || 0);
+  const bigEnough = variants.filter((variant) => edge(variant) >= size).sort((a, b) => edge(a) - edge(b));
+  const largest = [...variants].sort((a, b) => edge(b) - edge(a));
+  const choice = bigEnough[0] || largest[0];
+  if (choice) return choice;
+  // Not processed (yet): an image's own file still makes a preview.
+  if (asset.url && asset.mimeType?.startsWith("image/")) return { url: asset.url, width: asset.width, height: asset.height };
+  return null;
+}
+
+function openViewer(asset) {
+  const large = pickVariant(asset, VIEWER_SIZE);
+  if (!large) {
+    if (asset.url) window.open(asset.url, "_blank", "noopener");
+    return;
+  }
+  ui.viewerTitle.textContent = asset.originalFilename || asset.filename;
+  ui.viewerImage.alt = asset.originalFilename || asset.filename;
+  ui.viewerImage.style.backgroundColor = asset.dominantColor || "";
+  ui.viewerImage.src = large.url;
+  const parts = [];
+  if (asset.width && asset.height) parts.push(`original ${asset.width}×${asset.height}`);
+  if (large.width && large.height) parts.push(`showing ${large.width}×${large.height}`);
+  if (asset.mimeType) parts.push(asset.mimeType);
+  if (asset.size) parts.push(formatBytes(asset.size));
+  ui.viewerMeta.textContent = parts.join(" · ");
+  ui.viewer.showModal();
+}
+
+function updateGalleryCount() {
+  const count = ui.gallery.children.length;
+  ui.galleryEmpty.hidden = count > 0;
+  ui.galleryCount.textContent = count ? `${count} ready` : "";
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function sentence(text) {
+  const trimmed = String(text || "").trim();
+  if (!trimmed) return "";
+  const capitalised = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+function announce(message) {
+  ui.announcer.textContent = message;
+}
+
+// ---- wiring --------------------------------------------------------------------------
+
+ui.signIn.addEventListener("submit", signIn);
+ui.signOut.addEventListener("click", signOut);
+
+ui.dropzone.addEventListener("click", () => ui.fileInput.click());
+ui.dropzone.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    ui.fileInput.click();
+  }
+});
+for (const type of ["dragenter", "dragover"]) {
+  ui.dropzone.addEventListener(type, (event) => {
+    event.preventDefault();
+    ui.dropzone.classList.add("dragging");
+  });
+}
+for (const type of ["dragleave", "drop"]) {
+  ui.dropzone.addEventListener(type, () => ui.dropzone.classList.remove("dragging"));
+}
+ui.dropzone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  if (event.dataTransfer?.files.length) addFiles(event.dataTransfer.files);
+});
+// A file dropped next to the zone should not navigate away from the page.
+window.addEventListener("dragover", (event) => event.preventDefault());
+window.addEventListener("drop", (event) => event.preventDefault());
+
+ui.fileInput.addEventListener("change", () => {
+  addFiles(ui.fileInput.files);
+  ui.fileInput.value = "";
+});
+
+ui.viewerClose.addEventListener("click", () => ui.viewer.close());
+ui.viewer.addEventListener("click", (event) => {
+  if (event.target === ui.viewer) ui.viewer.close();
+});
+ui.viewer.addEventListener("close", () => ui.viewerImage.removeAttribute("src"));
+
+if (session?.token) enterWorkspace();
+else ui.userName.focus();
