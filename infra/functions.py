@@ -84,7 +84,6 @@ class MediaportFunction(Construct):
             environment={**powertools_environment(), **environment},
             description=f"Mediaport {name}",
         )
-        self.function.node.add_dependency(self.log_group)
         acknowledge(
             self.default_policy,
             "AwsSolutions-IAM5[Resource::*]",

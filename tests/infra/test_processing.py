@@ -1,0 +1,67 @@
+"""New uploads flow S3 → SQS → process_upload, with retries, a DLQ and partial failures."""
+
+from __future__ import annotations
+
+from tests.infra.conftest import Synth
+
+
+def queues(synth: Synth) -> tuple[dict, dict]:
+    """(upload queue, dead-letter queue) properties."""
+    all_queues = synth.resources_of_type("AWS::SQS::Queue")
+    (main_id,) = (k for k, q in all_queues.items() if "RedrivePolicy" in q["Properties"])
+    (dlq_id,) = (k for k in all_queues if k != main_id)
+    return all_queues[main_id]["Properties"], all_queues[dlq_id]["Properties"]
+
+
+def process_function(synth: Synth) -> dict:
+    (fn,) = (
+        f["Properties"]
+        for f in synth.resources_of_type("AWS::Lambda::Function").values()
+        if f["Properties"].get("Description") == "Mediaport process_upload"
+    )
+    return fn
+
+
+def test_only_objects_created_under_media_are_queued(synth: Synth) -> None:
+    (notifications,) = synth.resources_of_type("Custom::S3BucketNotifications").values()
+    config = notifications["Properties"]["NotificationConfiguration"]
+    (queue_config,) = config["QueueConfigurations"]
+    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "media/"}]
+    assert "LambdaFunctionConfigurations" not in config
+
+
+def test_a_message_goes_to_the_dlq_after_five_receives(synth: Synth) -> None:
+    main, dlq = queues(synth)
+    assert main["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_visibility_timeout_is_at_least_six_times_the_function_timeout(synth: Synth) -> None:
+    main, _ = queues(synth)
+    assert main["VisibilityTimeout"] >= 6 * process_function(synth)["Timeout"]
+
+
+def test_queues_take_s3_event_sized_messages_encrypted(synth: Synth) -> None:
+    main, dlq = queues(synth)
+    assert main["MaximumMessageSize"] >= 64 * 1024
+    assert main["SqsManagedSseEnabled"] is True
+    assert dlq["SqsManagedSseEnabled"] is True
+
+
+def test_queues_refuse_requests_without_tls(synth: Synth) -> None:
+    policies = synth.resources_of_type("AWS::SQS::QueuePolicy").values()
+    queues_with_tls = set()
+    for policy in policies:
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}:
+                assert statement["Effect"] == "Deny"
+                queues_with_tls.update(q["Ref"] for q in policy["Properties"]["Queues"])
+    assert queues_with_tls == set(synth.resources_of_type("AWS::SQS::Queue"))
+
+
+def test_the_processor_reports_failed_items_not_whole_batches(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
+    )
