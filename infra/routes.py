@@ -26,6 +26,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "health", auth=False),
     Route("POST", "/media/presign", "presign"),
     Route("PATCH", "/media/{id}/confirm", "media"),
+    Route("GET", "/media", "media"),
     Route("GET", "/media/{id}", "media"),
 )
 

@@ -11,6 +11,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from infra.local.config import LocalConfig
+from infra.local.emulator import make_dynamodb_writes_atomic
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
@@ -23,6 +24,7 @@ def main() -> None:
     config = LocalConfig.from_environment()
     os.environ.update(config.function_environment())
 
+    make_dynamodb_writes_atomic()
     moto = ThreadedMotoServer(ip_address=config.host, port=config.aws_port, verbose=False)
     moto.start()
     queues = provision(config, config.aws_endpoint)

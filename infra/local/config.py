@@ -35,8 +35,15 @@ class LocalConfig:
             region=os.environ.get("MEDIAPORT_REGION", "us-east-1"),
             bucket_name=os.environ.get("MEDIAPORT_BUCKET_NAME", "mediaport-media"),
             table_name=os.environ.get("MEDIAPORT_TABLE_NAME", "mediaport-assets"),
-            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip())
-            or (f"http://127.0.0.1:{api_port}", f"http://localhost:{api_port}"),
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        )
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Browser origins allowed by the API's and the bucket's CORS (default: the demo page)."""
+        return self.allowed_origins or (
+            f"http://127.0.0.1:{self.api_port}",
+            f"http://localhost:{self.api_port}",
         )
 
     @property

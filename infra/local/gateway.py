@@ -105,7 +105,7 @@ class Gateway:
 
     def _add_cors(self, request: Request, response: Response) -> None:
         origin = request.headers.get("Origin")
-        if not origin or origin not in self.config.allowed_origins:
+        if not origin or origin not in self.config.origins:
             return
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"

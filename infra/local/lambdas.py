@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,14 @@ class LocalLambdaContext:
         return 30_000
 
 
+@functools.cache
+def _instance_lock(function: str) -> threading.Lock:
+    return threading.Lock()
+
+
 def invoke(function: str, event: dict[str, Any]) -> Any:
-    """Call a function's handler with an event, as Lambda would."""
-    return load_handler(function)(event, LocalLambdaContext(function_name=f"mediaport-{function}"))
+    """Call a function's handler with an event, as Lambda would: one event at a time per
+    instance (Powertools resolvers keep the current event on the module's ``app``)."""
+    handler = load_handler(function)
+    with _instance_lock(function):
+        return handler(event, LocalLambdaContext(function_name=f"mediaport-{function}"))

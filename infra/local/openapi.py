@@ -40,7 +40,9 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
         on_conflict="error",
     )
     for function in api_functions():
-        merge.add_schema(lambdas.load_module(function).app.get_openapi_schema(security_schemes=schemes))
+        merge.add_schema(
+            lambdas.load_module(function).app.get_openapi_schema(security_schemes=schemes)
+        )
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     return _describe_our_validation(document)
 

@@ -27,9 +27,9 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
 
 def _create_queues(sqs: Any) -> dict[str, str]:
     dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     queue_url = sqs.create_queue(
         QueueName=QUEUE_NAME,
         Attributes={
@@ -55,7 +55,7 @@ def _create_bucket(s3: Any, config: LocalConfig, queue_arn: str) -> None:
         CORSConfiguration={
             "CORSRules": [
                 {
-                    "AllowedOrigins": list(config.allowed_origins),
+                    "AllowedOrigins": list(config.origins),
                     "AllowedMethods": ["PUT", "POST", "GET", "HEAD"],
                     "AllowedHeaders": ["*"],
                     "ExposeHeaders": ["ETag"],

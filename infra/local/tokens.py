@@ -13,7 +13,7 @@ from typing import Any
 
 import jwt
 
-DEV_SIGNING_KEY = "mediaport-local-dev-signing-key-not-a-secret"  # noqa: S105
+DEV_SIGNING_KEY = "mediaport-local-dev-signing-key-not-a-secret"
 DEV_ISSUER = "https://mediaport.local/dev-issuer"
 DEV_AUDIENCE = "mediaport-local"
 ADMIN_GROUP = "admin"

@@ -52,8 +52,11 @@ def local_stack() -> Iterator[LocalStack]:
     }
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local"], cwd=ROOT, env=env,
-            stdout=output, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "infra.local"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", log)
     try:

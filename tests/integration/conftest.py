@@ -13,6 +13,7 @@ from moto import mock_aws
 from werkzeug.test import Client, TestResponse
 
 from infra.local.config import LocalConfig
+from infra.local.emulator import make_dynamodb_writes_atomic
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
@@ -34,7 +35,9 @@ class Stack:
     bucket: str = CONFIG.bucket_name
     table: str = CONFIG.table_name
 
-    def call(self, method: str, path: str, user: str | None = "alice", **kwargs: Any) -> TestResponse:
+    def call(
+        self, method: str, path: str, user: str | None = "alice", **kwargs: Any
+    ) -> TestResponse:
         headers = dict(kwargs.pop("headers", {}))
         if user is not None:
             headers["Authorization"] = f"Bearer {issue_token(user)}"
@@ -54,8 +57,9 @@ class Stack:
             Tagging="mediaport-upload=pending",
         )
 
-    def start_upload(self, data: bytes, content_type: str, user: str = "alice",
-                     **body: Any) -> dict[str, Any]:
+    def start_upload(
+        self, data: bytes, content_type: str, user: str = "alice", **body: Any
+    ) -> dict[str, Any]:
         """Presign and upload; returns the ticket."""
         body.setdefault("filename", "file")
         response = self.presign(user=user, contentType=content_type, size=len(data), **body)
@@ -65,9 +69,11 @@ class Stack:
         return ticket
 
     def asset_item(self, asset_id: str) -> dict[str, Any]:
-        item: dict[str, Any] = self.dynamodb.Table(self.table).get_item(
-            Key={"assetId": asset_id}, ConsistentRead=True
-        ).get("Item", {})
+        item: dict[str, Any] = (
+            self.dynamodb.Table(self.table)
+            .get_item(Key={"assetId": asset_id}, ConsistentRead=True)
+            .get("Item", {})
+        )
         return item
 
     def object_exists(self, key: str) -> bool:
@@ -81,6 +87,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     storage.s3_client.cache_clear()
+    make_dynamodb_writes_atomic()
     with mock_aws():
         queues = provision(CONFIG)
         yield Stack(

@@ -57,7 +57,9 @@ def inspect_image(file: IO[bytes], media_type: str, max_pixels: int) -> ImageFac
     try:
         with image:
             width, height = image.size
-            orientation = image.getexif().get(_EXIF_ORIENTATION)
+            # PNG's verify() must come straight after open; its rare EXIF orientation is
+            # applied when variants are made.
+            orientation = None if image.format == "PNG" else image.getexif().get(_EXIF_ORIENTATION)
             _check_integrity(image)
     except UnreadableImage:
         raise

@@ -23,9 +23,7 @@ def sanitize_filename(name: str, media_type: str) -> str:
     ``invoice.png`` and can never be served as something it is not.
     """
     base = re.split(r"[/\\]", name)[-1]
-    ascii_only = (
-        unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    )
+    ascii_only = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
     cleaned = _UNSAFE.sub("-", ascii_only)
     stem, dot, extension = cleaned.rpartition(".")
     if not dot:

@@ -131,6 +131,28 @@ def get_asset(asset_id: str) -> Asset | None:
         return None
 
 
+def list_assets_of(
+    user_id: str, status: AssetStatus | None, limit: int, start_after: dict[str, Any] | None
+) -> tuple[list[Asset], dict[str, Any] | None]:
+    """One page of a user's assets, newest first, and where the next page starts."""
+    condition = (
+        AssetRecord.status == status.value
+        if status is not None
+        else AssetRecord.status != AssetStatus.DELETED.value
+    )
+    _table()
+    results = AssetRecord.owner_index.query(
+        user_id,
+        scan_index_forward=False,
+        filter_condition=condition,
+        limit=limit,
+        last_evaluated_key=start_after,
+    )
+    assets = [_to_asset(record) for record in results]
+    return assets, results.last_evaluated_key
+
+
+
 def mark_ready_if_pending(
     asset_id: str, verified: VerifiedObject, processing: Processing
 ) -> Asset | None:

@@ -44,9 +44,7 @@ def settle_upload(asset: Asset) -> Settlement:
         # Untag first: a READY asset whose object still carried the pending tag would be
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
         storage.clear_tags(asset.bucket, asset.key)
-        processing = (
-            Processing.PENDING if outcome.mime_type in IMAGE_TYPES else Processing.SKIPPED
-        )
+        processing = Processing.PENDING if outcome.mime_type in IMAGE_TYPES else Processing.SKIPPED
         ready = repository.mark_ready_if_pending(asset.asset_id, outcome, processing)
         if ready is not None:
             return Settlement(ready, transitioned=True)

@@ -9,8 +9,24 @@ SNIFF_LENGTH = 64
 
 # ISO base media brands that are MP4 video; others (QuickTime, HEIF, M4A…) are named apart.
 _MP4_BRANDS = frozenset(
-    {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"mmp4",
-     b"M4V ", b"M4VH", b"M4VP", b"MSNV", b"NDAS", b"f4v "}
+    {
+        b"isom",
+        b"iso2",
+        b"iso4",
+        b"iso5",
+        b"iso6",
+        b"mp41",
+        b"mp42",
+        b"avc1",
+        b"dash",
+        b"mmp4",
+        b"M4V ",
+        b"M4VH",
+        b"M4VP",
+        b"MSNV",
+        b"NDAS",
+        b"f4v ",
+    }
 )
 _OTHER_BRANDS = {
     b"qt  ": "video/quicktime",

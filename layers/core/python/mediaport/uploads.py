@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -200,9 +202,33 @@ def confirm_upload(user_id: str, asset_id: str) -> Settlement:
     raise AssetNotPending(f"asset {asset_id} is {asset.status.value} and cannot be confirmed")
 
 
+class AssetPage(CamelModel):
+    """One page of the caller's assets, newest first."""
+
+    items: list[AssetView]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
 def read_asset(user_id: str, asset_id: str) -> AssetView:
     """The asset as JSON for its owner, with short-lived URLs for the file and its variants."""
-    asset = _owned_asset(user_id, asset_id)
+    return _view(_owned_asset(user_id, asset_id))
+
+
+def list_assets(
+    user_id: str, status: AssetStatus | None, limit: int, cursor: str | None
+) -> AssetPage:
+    """The caller's assets, newest first, a page at a time."""
+    start_after = _decode_cursor(cursor, user_id) if cursor else None
+    assets, last_key = repository.list_assets_of(user_id, status, limit, start_after)
+    return AssetPage(
+        items=[_view(asset) for asset in assets],
+        next_cursor=_encode_cursor(last_key) if last_key else None,
+    )
+
+
+def _view(asset: Asset) -> AssetView:
     expires_in = get_settings().download_expires_seconds
     ready = asset.status is AssetStatus.READY
     variants = {
@@ -228,6 +254,27 @@ def _owned_asset(user_id: str, asset_id: str) -> Asset:
     if asset.user_id != user_id:
         raise NotAssetOwner(f"asset {asset_id} belongs to another user")
     return asset
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        owner = key["userId"]["S"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidRequest(
+            "the cursor is not one this API returned",
+            errors=[_field_error("cursor", "is not valid")],
+        ) from error
+    if owner != user_id:
+        raise InvalidRequest(
+            "the cursor belongs to another listing",
+            errors=[_field_error("cursor", "is not valid")],
+        )
+    return dict(key)
 
 
 def _field_error(field: str, detail: str) -> dict[str, str]:

@@ -19,9 +19,7 @@ class Rejection:
     detail: str
 
 
-def verify_upload(
-    asset: Asset, policy: ScopePolicy, max_pixels: int
-) -> VerifiedObject | Rejection:
+def verify_upload(asset: Asset, policy: ScopePolicy, max_pixels: int) -> VerifiedObject | Rejection:
     """Check the stored object against its asset and scope; ``ObjectNotUploaded`` if absent."""
     head = storage.head_object(asset.bucket, asset.key)
     if head is None:
