@@ -86,7 +86,11 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
-    """Verify an upload, write its variants, delete it when rejected."""
+    """Verify an upload, write its variants, delete it when rejected.
+
+    DeleteObject on ``derived/`` too: when a READY object is overwritten with bytes that
+    fail verification, its stale variants are deleted along with it.
+    """
     grant_table_read_write(fn, storage.table)
     grant_object_actions(
         fn,
@@ -96,7 +100,7 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
     )
-    grant_object_actions(fn, storage.bucket, DERIVED_PREFIX, "s3:PutObject")
+    grant_object_actions(fn, storage.bucket, DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject")
     grant_list_bucket(fn, storage.bucket)
 
 

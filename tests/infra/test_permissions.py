@@ -93,7 +93,7 @@ def test_media_reads_uploads_and_variants_and_deletes_only_uploads(synth: Synth)
 def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> None:
     assert s3_grants(synth, "process_upload") == {
         "/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
-        "/derived/*": {"s3:PutObject"},
+        "/derived/*": {"s3:PutObject", "s3:DeleteObject"},
         "": {"s3:ListBucket"},
     }
 
