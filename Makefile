@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 INSTALLED := $(VENV)/.installed-$(REQ_HASH)
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/core/python
+# Optional overrides (see .env.example); without a .env every default applies.
+-include .env
+export
 
 .PHONY: setup dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench clean
 
@@ -23,8 +26,9 @@ dev: setup
 	$(BIN)/python -m infra.local
 
 ## make token USER=alice [ADMIN=1]: print a dev JWT for the local stack (last line).
+# USER only counts when given on the command line (the shell's $$USER is not a choice).
 token: setup
-	@$(BIN)/python -m infra.local.tokens --user "$(or $(USER_ID),$(USER),dev-user)" $(if $(ADMIN),--admin,)
+	@$(BIN)/python -m infra.local.tokens --user "$(if $(filter command line,$(origin USER)),$(USER),dev-user)" $(if $(ADMIN),--admin,)
 
 ## make test: lint, types, the OpenAPI staleness check, then every test.
 test: setup browser lint typecheck openapi-check
