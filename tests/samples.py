@@ -7,8 +7,9 @@ import io
 from PIL import Image
 
 
-def jpeg_bytes(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 40, 40),
-               **save: object) -> bytes:
+def jpeg_bytes(
+    width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 40, 40), **save: object
+) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=85, **save)
     return buffer.getvalue()
@@ -38,19 +39,89 @@ def png_bomb(side: int = 40_000) -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
     # One compressed row of zeros repeated: kilobytes on disk, 1.6 gigapixels decoded.
     row = b"\x00" * (side + 1)
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(64)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
 
 
 HTML_BYTES = b"<!DOCTYPE html><html><body><script>alert('hi')</script></body></html>"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MP3_BYTES = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 400
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 200
+
+
+# --- processing: realistic pixels and the awkward cases ------------------------------
+
+
+def photo(width: int, height: int, mode: str = "RGB") -> Image.Image:
+    """Non-flat content (gradients and noise), so codecs and resamplers do real work."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    noise = Image.effect_noise((width, height), 40)
+    mirrored = gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    image = Image.merge("RGB", (gradient, noise, mirrored))
+    return image if mode == "RGB" else image.convert(mode)
+
+
+def encode(image: Image.Image, fmt: str, **save: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+GPS_IFD = 0x8825
+ORIENTATION_TAG = 0x0112
+
+
+def jpeg_with_exif(
+    width: int = 600, height: int = 400, orientation: int = 1, gps: bool = False
+) -> bytes:
+    """A JPEG with EXIF orientation, optionally GPS coordinates, a comment and an ICC profile."""
+    from PIL import ImageCms
+
+    exif = Image.Exif()
+    exif[ORIENTATION_TAG] = orientation
+    if gps:
+        exif.get_ifd(GPS_IFD).update({1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)})
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(
+        photo(width, height), "JPEG", quality=85, exif=exif, icc_profile=icc, comment=b"secret"
+    )
+
+
+def cmyk_jpeg(width: int = 300, height: int = 200) -> bytes:
+    return encode(photo(width, height, "CMYK"), "JPEG", quality=85)
+
+
+def png_16bit(width: int = 200, height: int = 100) -> bytes:
+    """A 16-bit greyscale PNG whose values use the whole 0..65535 range."""
+    ramp = Image.linear_gradient("L").resize((width, height)).convert("I")
+    return encode(ramp.point(lambda value: value * 257), "PNG")
+
+
+def palette_png_with_transparency(width: int = 64, height: int = 64) -> bytes:
+    image = Image.new("P", (width, height), 0)
+    image.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
+    image.paste(1, (0, 0, width // 2, height))
+    return encode(image, "PNG", transparency=0)
+
+
+def animated_gif(width: int = 80, height: int = 60) -> bytes:
+    frames = [Image.new("RGB", (width, height), color) for color in ("red", "lime", "blue")]
+    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def truncated_jpeg() -> bytes:
+    data = encode(photo(800, 600), "JPEG", quality=90)
+    return data[: len(data) // 2]

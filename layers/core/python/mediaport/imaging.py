@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import math
 import warnings
 from dataclasses import dataclass
 from typing import IO
@@ -84,3 +87,171 @@ def _check_integrity(image: Image.Image) -> None:
 def apply_orientation(image: Image.Image) -> Image.Image:
     """The image as it should be displayed (EXIF orientation applied)."""
     return ImageOps.exif_transpose(image)
+
+
+# Thumbnail sizes: name → the longest edge in pixels. Largest first: each is made from
+# the one before it, so the full-size image is resampled only once.
+VARIANT_SIZES: dict[str, int] = {"1024": 1024, "512": 512, "128": 128}
+PLACEHOLDER_EDGE = 16
+WEBP_QUALITY = 80
+WEBP_METHOD = 4  # libwebp's default effort: the speed/size balance libvips uses too
+_PLACEHOLDER_QUALITY = 40
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    name: str
+    width: int
+    height: int
+    webp: bytes
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """What the variant pipeline makes of one image: its facts and its WebP variants."""
+
+    width: int  # as displayed, after EXIF orientation
+    height: int
+    dominant_color: str  # "#rrggbb"
+    placeholder: str  # a data: URI of a tiny WebP
+    variants: tuple[RenderedVariant, ...]
+
+    @property
+    def aspect_ratio(self) -> float:
+        return round(self.width / self.height, 4)
+
+
+def render_image(
+    file: IO[bytes], media_type: str, max_pixels: int, sizes: dict[str, int] = VARIANT_SIZES
+) -> Rendition:
+    """Decode once (as small as the largest variant allows), then make every WebP variant.
+
+    Metadata never reaches a variant: EXIF (with GPS), XMP, ICC and comments are dropped.
+    A corrupt image raises ``UnreadableImage``.
+    """
+    # The caller owns ``file``; the image is not closed here because, for RGB images,
+    # ``source`` below is the decoded image itself (no copy of a large bitmap).
+    image = open_image(file, media_type, max_pixels)
+    try:
+        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+        stored_width, stored_height = image.size
+        largest = max(sizes.values())
+        if image.format == "JPEG":
+            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size when that
+            # still covers the largest variant. Memory and time drop by the same factor.
+            scale = min(1.0, largest / max(stored_width, stored_height))
+            image.draft(None, (_ceil(stored_width * scale), _ceil(stored_height * scale)))
+        image.load()  # the first frame of an animation
+        source = _displayable(image)
+    except UnreadableImage:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
+
+    transpose = _TRANSPOSE.get(orientation)
+    width, height = (
+        (stored_height, stored_width)
+        if orientation in _TRANSPOSING_ORIENTATIONS
+        else (stored_width, stored_height)
+    )
+    variants: list[RenderedVariant] = []
+    previous = source
+    for name, edge in sorted(sizes.items(), key=lambda item: -item[1]):
+        target = fit_within(width, height, edge)
+        if previous is source and transpose is not None:
+            # Resize in stored orientation, then turn the (small) result upright.
+            stored_target = (
+                (target[1], target[0]) if orientation in _TRANSPOSING_ORIENTATIONS else target
+            )
+            resized = _resize(previous, stored_target).transpose(transpose)
+        else:
+            resized = _resize(previous, target)
+        variants.append(RenderedVariant(name, *resized.size, _encode_webp(resized, WEBP_QUALITY)))
+        previous = resized
+    smallest = previous
+    tiny = _resize(smallest, fit_within(width, height, PLACEHOLDER_EDGE))
+    placeholder = "data:image/webp;base64," + base64.b64encode(
+        _encode_webp(tiny, _PLACEHOLDER_QUALITY)
+    ).decode("ascii")
+    return Rendition(
+        width=width,
+        height=height,
+        dominant_color=dominant_color(smallest),
+        placeholder=placeholder,
+        variants=tuple(variants),
+    )
+
+
+def fit_within(width: int, height: int, edge: int) -> tuple[int, int]:
+    """The size with the longest side at most ``edge``, aspect kept, never upscaled."""
+    longest = max(width, height)
+    if longest <= edge:
+        return width, height
+    scale = edge / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def dominant_color(image: Image.Image) -> str:
+    """The most common colour of an (already small) image, as ``#rrggbb``.
+
+    Transparent pixels do not vote; a fully transparent image answers white.
+    """
+    rgb = image.convert("RGB")
+    mask = (
+        image.getchannel("A").point(lambda alpha: 255 if alpha >= 128 else 0)
+        if (image.mode == "RGBA")
+        else None
+    )
+    if mask is not None and not mask.getbbox():
+        return "#ffffff"
+    palette_image = rgb.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
+    counts = palette_image.histogram(mask=mask)[:8]
+    index = max(range(len(counts)), key=counts.__getitem__)
+    palette = palette_image.getpalette() or [255, 255, 255]
+    red, green, blue = palette[index * 3 : index * 3 + 3]
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _displayable(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the image has any transparency; 16-bit and CMYK brought to 8-bit RGB."""
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES:
+        # Pillow's I→L conversion clips at 255; scale the 16-bit range down instead.
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        mode in ("P", "L", "RGB", "1") and "transparency" in image.info
+    ):
+        return image.convert("RGBA")
+    if mode == "RGB":
+        return image
+    return image.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB…
+
+
+def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
+        return image
+    # reducing_gap: box-reduce by an integer factor first (cheap), then Lanczos the rest.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _encode_webp(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    # Nothing is carried over: no exif=, icc_profile= or xmp= is passed, and the source's
+    # info (where Pillow keeps them) is not consulted for WebP.
+    image.info.clear()
+    image.save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
+    return buffer.getvalue()
+
+
+def _ceil(value: float) -> int:
+    return max(1, math.ceil(value))

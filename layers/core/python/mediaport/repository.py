@@ -17,7 +17,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from mediaport.config import get_settings
-from mediaport.models import Asset, AssetStatus, Processing, RejectReason, VerifiedObject, utcnow
+from mediaport.models import (
+    Asset,
+    AssetStatus,
+    Processing,
+    RejectReason,
+    Variant,
+    VerifiedObject,
+    utcnow,
+)
 
 OWNER_INDEX = "byOwner"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -152,7 +160,6 @@ def list_assets_of(
     return assets, results.last_evaluated_key
 
 
-
 def mark_ready_if_pending(
     asset_id: str, verified: VerifiedObject, processing: Processing
 ) -> Asset | None:
@@ -203,6 +210,116 @@ def _transition_if_pending(asset_id: str, actions: list[Any]) -> Asset | None:
         except UpdateError as error:
             if error.cause_response_code != _CONDITION_FAILED:
                 raise
+            continue
+        return _to_asset(record)
+    return None
+
+
+def record_variants(
+    asset_id: str,
+    checksum: str,
+    *,
+    width: int,
+    height: int,
+    dominant_color: str,
+    placeholder: str,
+    variants: dict[str, Variant],
+) -> Asset | None:
+    """Processing PENDING → DONE for the bytes ``checksum``; None when that is not the state."""
+    actions = [
+        AssetRecord.processing.set(Processing.DONE.value),
+        AssetRecord.width.set(width),
+        AssetRecord.height.set(height),
+        AssetRecord.aspect_ratio.set(round(width / height, 4)),
+        AssetRecord.dominant_color.set(dominant_color),
+        AssetRecord.placeholder.set(placeholder),
+        AssetRecord.variants.set({name: v.model_dump() for name, v in variants.items()}),
+    ]
+    return _update_when(asset_id, _processing_pending(checksum), actions)
+
+
+def record_processing_failed(asset_id: str, checksum: str) -> Asset | None:
+    """Processing PENDING → FAILED (the asset stays READY: its bytes passed verification)."""
+    actions = [AssetRecord.processing.set(Processing.FAILED.value)]
+    return _update_when(asset_id, _processing_pending(checksum), actions)
+
+
+def record_reverified(
+    asset_id: str, previous_checksum: str, verified: VerifiedObject, processing: Processing
+) -> Asset | None:
+    """A READY asset's object was overwritten and the new bytes passed verification: they
+    become the asset's, and what was derived from the old bytes is dropped."""
+    actions = [
+        AssetRecord.processing.set(processing.value),
+        AssetRecord.mime_type.set(verified.mime_type),
+        AssetRecord.size.set(verified.size),
+        AssetRecord.checksum.set(verified.checksum),
+        AssetRecord.dominant_color.remove(),
+        AssetRecord.placeholder.remove(),
+        AssetRecord.variants.remove(),
+    ]
+    if verified.width and verified.height:
+        actions += [
+            AssetRecord.width.set(verified.width),
+            AssetRecord.height.set(verified.height),
+            AssetRecord.aspect_ratio.set(round(verified.width / verified.height, 4)),
+        ]
+    else:
+        actions += [
+            AssetRecord.width.remove(),
+            AssetRecord.height.remove(),
+            AssetRecord.aspect_ratio.remove(),
+        ]
+    return _update_when(asset_id, _ready_with(previous_checksum), actions)
+
+
+def mark_rejected_if_ready(
+    asset_id: str, previous_checksum: str, reason: RejectReason, detail: str
+) -> Asset | None:
+    """READY → REJECTED when its object was overwritten with bytes that fail verification.
+
+    The verified bytes are gone (S3 replaced them), so the asset cannot stay READY.
+    """
+    actions = [
+        AssetRecord.status.set(AssetStatus.REJECTED.value),
+        AssetRecord.reject_reason.set(reason.value),
+        AssetRecord.reject_detail.set(detail),
+        AssetRecord.variants.remove(),
+    ]
+    return _update_when(asset_id, _ready_with(previous_checksum), actions)
+
+
+def _processing_pending(checksum: str) -> Any:
+    return (
+        (AssetRecord.status == AssetStatus.READY.value)
+        & (AssetRecord.checksum == checksum)
+        & (AssetRecord.processing == Processing.PENDING.value)
+    )
+
+
+def _ready_with(checksum: str) -> Any:
+    return (AssetRecord.status == AssetStatus.READY.value) & (AssetRecord.checksum == checksum)
+
+
+def _update_when(asset_id: str, condition: Any, actions: list[Any]) -> Asset | None:
+    """Apply ``actions`` once if ``condition`` holds; None when it does not (or no asset)."""
+    # As in _transition_if_pending: the stated condition decides; pynamodb's version
+    # condition turns a concurrent edit of other fields into a retry, never a lost write.
+    for _attempt in range(5):
+        try:
+            record = _table().get(asset_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        try:
+            record.update(
+                actions=[*actions, AssetRecord.updated_at.set(utcnow())], condition=condition
+            )
+        except UpdateError as error:
+            if error.cause_response_code != _CONDITION_FAILED:
+                raise
+            current = get_asset(asset_id)
+            if current is None or current.version == record.version:
+                return None  # the stated condition failed, not the version check
             continue
         return _to_asset(record)
     return None

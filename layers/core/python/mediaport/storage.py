@@ -112,6 +112,37 @@ def open_object(bucket: str, key: str, head: ObjectHead, block_size: int = 256 *
     return io.BufferedReader(RangedObject(bucket, key, head), buffer_size=block_size)
 
 
+def read_object(bucket: str, key: str, etag: str) -> bytes:
+    """The whole of one object version (``etag``); a newer version fails as unavailable."""
+    try:
+        body = s3_client().get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"')["Body"]
+        try:
+            return bytes(body.read())
+        finally:
+            body.close()
+    except (ClientError, BotoCoreError) as error:
+        raise StorageUnavailable(f"could not read {key}: {error}") from error
+
+
+# Variant keys are stable per asset, so a cached copy may outlive a re-made variant by
+# at most this long (re-making happens only after a verified overwrite).
+VARIANT_CACHE_CONTROL = "public, max-age=86400"
+
+
+def put_variant(bucket: str, key: str, webp: bytes) -> None:
+    """Store a derived WebP image (under ``derived/``, which does not notify)."""
+    try:
+        s3_client().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=webp,
+            ContentType="image/webp",
+            CacheControl=VARIANT_CACHE_CONTROL,
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise StorageUnavailable(f"could not write {key}: {error}") from error
+
+
 def delete_object(bucket: str, key: str) -> None:
     """Delete an object (no error when it is already gone)."""
     try:

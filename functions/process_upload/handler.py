@@ -1,0 +1,88 @@
+"""SQS → process_upload: each record carries one S3 ObjectCreated notification for ``media/``.
+
+Records fail one by one (``ReportBatchItemFailures``): a transient error in one object
+leaves only that message for SQS to retry, then to dead-letter after five receives.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import S3SqsEventNotificationRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field, Json
+
+from mediaport import processing
+from mediaport.observability import logger, metrics, tracer
+
+
+class S3ObjectRef(BaseModel):
+    key: str  # URL-encoded, as S3 sends it
+    size: int | None = None
+    eTag: str | None = None
+
+
+class S3BucketRef(BaseModel):
+    name: str
+
+
+class S3Entity(BaseModel):
+    bucket: S3BucketRef
+    object: S3ObjectRef
+
+
+class S3Notification(BaseModel):
+    eventName: str
+    s3: S3Entity
+
+
+class S3NotificationBody(BaseModel):
+    """A notification message body: ``Records``, or S3's ``s3:TestEvent`` (no records).
+
+    Powertools' ``S3Model`` requires fields (``userIdentity``, ``requestParameters``…)
+    that S3's test event lacks and that this function never reads, so the body model
+    keeps only what is used.
+    """
+
+    Records: list[S3Notification] = Field(default_factory=list)
+    Event: str | None = None
+
+
+class UploadNotificationRecord(S3SqsEventNotificationRecordModel):
+    body: Json[S3NotificationBody]  # type: ignore[assignment]
+
+
+# A batch where every record failed is reported like any other (every item listed) rather
+# than raised: SQS retries exactly the same messages either way, and the local worker
+# sees the same response shape in both cases.
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    model=UploadNotificationRecord,
+    raise_on_entire_batch_failure=False,
+)
+
+
+@tracer.capture_method
+def record_handler(record: UploadNotificationRecord) -> None:
+    if record.body.Event == "s3:TestEvent":
+        logger.info("S3 test event acknowledged")
+    for notification in record.body.Records:
+        if not notification.eventName.startswith("ObjectCreated:"):
+            continue
+        outcome = processing.process_uploaded_object(
+            notification.s3.bucket.name, notification.s3.object.key
+        )
+        logger.info("processed", extra={"key": notification.s3.object.key, "outcome": outcome})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

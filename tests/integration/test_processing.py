@@ -1,0 +1,360 @@
+"""The S3 event path: moto's own bucket notifications, read from the queue, handed to the
+process function in Lambda's SQS event shape. Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from PIL import Image, ImageStat
+
+from infra.local.events import sqs_event
+from infra.local.lambdas import invoke
+from infra.local.worker import EventWorker
+from tests.integration.conftest import Stack
+from tests.samples import (
+    GPS_IFD,
+    HTML_BYTES,
+    PDF_BYTES,
+    animated_gif,
+    encode,
+    jpeg_with_exif,
+    photo,
+    png_bomb,
+    truncated_jpeg,
+)
+
+REGION = "us-east-1"
+
+
+def receive_all(stack: Stack) -> list[dict[str, Any]]:
+    """Every message S3 has put on the upload queue so far (test events included)."""
+    messages: list[dict[str, Any]] = []
+    while batch := stack.sqs.receive_message(
+        QueueUrl=stack.queues["queue_url"], MaxNumberOfMessages=10, AttributeNames=["All"]
+    ).get("Messages", []):
+        messages += batch
+    return messages
+
+
+def deliver(stack: Stack, messages: list[dict[str, Any]]) -> list[str]:
+    """Invoke the process function with these messages; the ids it reports as failed."""
+    result = invoke("process_upload", sqs_event(messages, stack.queues["queue_arn"], REGION))
+    return [item["itemIdentifier"] for item in result["batchItemFailures"]]
+
+
+def upload_and_process(stack: Stack, data: bytes, content_type: str, **body: Any) -> str:
+    ticket = stack.start_upload(data, content_type, **body)
+    assert deliver(stack, receive_all(stack)) == []
+    return str(ticket["assetId"])
+
+
+def variant_images(stack: Stack, item: dict[str, Any]) -> dict[str, tuple[Image.Image, bytes]]:
+    out = {}
+    for name, variant in item["variants"].items():
+        body = stack.s3.get_object(Bucket=stack.bucket, Key=variant["key"])
+        assert body["ContentType"] == "image/webp"
+        data = body["Body"].read()
+        assert len(data) == variant["bytes"]
+        out[name] = (Image.open(io.BytesIO(data)), data)
+    return out
+
+
+def sizes(item: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    return {name: (int(v["width"]), int(v["height"])) for name, v in item["variants"].items()}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "expected"),
+    [
+        (
+            "image/jpeg",
+            encode(photo(2000, 1500), "JPEG", quality=85),
+            {"1024": (1024, 768), "512": (512, 384), "128": (128, 96)},
+        ),
+        (
+            "image/png",
+            encode(photo(600, 300, "RGBA"), "PNG"),
+            {"1024": (600, 300), "512": (512, 256), "128": (128, 64)},
+        ),
+        (
+            "image/webp",
+            encode(photo(1200, 800), "WEBP"),
+            {"1024": (1024, 683), "512": (512, 341), "128": (128, 85)},
+        ),
+        ("image/gif", animated_gif(80, 60), {"1024": (80, 60), "512": (80, 60), "128": (80, 60)}),
+    ],
+    ids=["jpeg", "png", "webp", "gif"],
+)
+def test_an_uploaded_image_becomes_ready_with_webp_variants_without_confirm(
+    stack: Stack, content_type: str, data: bytes, expected: dict[str, tuple[int, int]]
+) -> None:
+    asset_id = upload_and_process(stack, data, content_type)
+
+    item = stack.asset_item(asset_id)
+    assert item["status"] == "READY"
+    assert item["processing"] == "DONE"
+    assert sizes(item) == expected
+    assert (item["width"], item["height"]) == Image.open(io.BytesIO(data)).size
+    assert item["dominantColor"].startswith("#")
+    assert len(item["dominantColor"]) == 7
+    assert item["placeholder"].startswith("data:image/webp;base64,")
+    for name, (image, _) in variant_images(stack, item).items():
+        assert image.format == "WEBP"
+        assert image.size == expected[name]
+    assert "expiresAt" not in item
+
+
+def test_the_owner_reads_dimensions_placeholder_and_variant_urls(stack: Stack) -> None:
+    asset_id = upload_and_process(stack, encode(photo(900, 600), "JPEG"), "image/jpeg")
+
+    view = stack.call("GET", f"/media/{asset_id}").get_json()
+
+    assert view["status"] == "READY"
+    assert view["processing"] == "DONE"
+    assert (view["width"], view["height"], view["aspectRatio"]) == (900, 600, 1.5)
+    assert view["dominantColor"].startswith("#")
+    assert view["placeholder"].startswith("data:image/webp;base64,")
+    assert set(view["variants"]) == {"128", "512", "1024"}
+    assert view["variants"]["512"]["width"] == 512
+    assert f"derived/alice/{asset_id}/512.webp" in view["variants"]["512"]["url"]
+
+
+def test_exif_orientation_6_gives_portrait_variants(stack: Stack) -> None:
+    # Stored 600×400 landscape; orientation 6 means "rotate 90° clockwise to display".
+    asset_id = upload_and_process(stack, jpeg_with_exif(600, 400, orientation=6), "image/jpeg")
+
+    item = stack.asset_item(asset_id)
+    assert (item["width"], item["height"]) == (400, 600)
+    assert sizes(item) == {"1024": (400, 600), "512": (341, 512), "128": (85, 128)}
+    # Not merely swapped numbers: stored dark-top/bright-bottom turns into bright-left/dark-right.
+    upright = variant_images(stack, item)["512"][0].getchannel("R")
+    left = ImageStat.Stat(upright.crop((0, 0, 20, 512))).mean[0]
+    right = ImageStat.Stat(upright.crop((321, 0, 341, 512))).mean[0]
+    assert left > right + 100
+
+
+def test_gps_and_other_metadata_never_reach_a_variant(stack: Stack) -> None:
+    ticket = stack.start_upload(jpeg_with_exif(gps=True), "image/jpeg")
+    original = Image.open(
+        io.BytesIO(stack.s3.get_object(Bucket=stack.bucket, Key=ticket["key"])["Body"].read())
+    )
+    assert original.getexif().get_ifd(GPS_IFD)  # the upload really carries a location
+
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    for image, data in variant_images(stack, item).values():
+        assert not image.getexif()
+        assert not {"exif", "icc_profile", "xmp", "comment"} & set(image.info)
+        assert b"EXIF" not in data
+        assert b"ICCP" not in data
+        assert b"XMP " not in data
+        assert b"secret" not in data
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (truncated_jpeg(), "IMAGE_CORRUPT"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 200, "IMAGE_CORRUPT"),
+        (png_bomb(40_000), "IMAGE_TOO_MANY_PIXELS"),
+        (b"", "EMPTY_FILE"),
+    ],
+    ids=["truncated", "corrupt", "40000x40000-bomb", "zero-bytes"],
+)
+def test_a_bad_image_is_rejected_and_deleted_without_a_retry(
+    stack: Stack, data: bytes, reason: str
+) -> None:
+    content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    ticket = stack.presign(filename="x", contentType=content_type, size=max(1, len(data)))
+    ticket_json = ticket.get_json()
+    stack.upload(ticket_json, data)
+
+    failures = deliver(stack, receive_all(stack))
+
+    assert failures == []  # a content problem is final: never retried
+    item = stack.asset_item(ticket_json["assetId"])
+    assert item["status"] == "REJECTED"
+    assert item["rejectReason"] == reason
+    assert not stack.object_exists(ticket_json["key"])
+    assert "variants" not in item
+
+
+def test_a_document_is_ready_with_processing_skipped(stack: Stack) -> None:
+    asset_id = upload_and_process(stack, PDF_BYTES, "application/pdf")
+
+    item = stack.asset_item(asset_id)
+    assert (item["status"], item["processing"]) == ("READY", "SKIPPED")
+    assert "variants" not in item
+
+
+def test_the_same_event_three_times_leaves_exactly_the_same_state(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(1500, 1000), "JPEG"), "image/jpeg")
+    messages = receive_all(stack)
+
+    assert deliver(stack, messages) == []
+    first = stack.asset_item(ticket["assetId"])
+    first_objects = stack.s3.list_objects_v2(Bucket=stack.bucket)["Contents"]
+    assert deliver(stack, messages) == []
+    assert deliver(stack, messages) == []
+
+    assert stack.asset_item(ticket["assetId"]) == first  # version and updatedAt included
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket)["Contents"] == first_objects
+
+
+def test_confirm_after_the_event_answers_204_and_changes_nothing(stack: Stack) -> None:
+    asset_id = upload_and_process(stack, encode(photo(700, 500), "JPEG"), "image/jpeg")
+    before = stack.asset_item(asset_id)
+
+    assert stack.call("PATCH", f"/media/{asset_id}/confirm").status_code == 204
+
+    assert stack.asset_item(asset_id) == before
+
+
+def test_confirm_racing_the_event_settles_once_and_the_variants_are_made(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(1600, 1200), "JPEG"), "image/jpeg")
+    messages = receive_all(stack)
+    statuses: list[int] = []
+    failures: list[list[str]] = []
+    start = threading.Barrier(2)
+
+    def confirm() -> None:
+        start.wait()
+        statuses.append(stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code)
+
+    def event() -> None:
+        start.wait()
+        failures.append(deliver(stack, messages))
+
+    threads = [threading.Thread(target=confirm), threading.Thread(target=event)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [204]
+    assert failures == [[]]
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "DONE")
+    assert sizes(item)["1024"] == (1024, 768)
+
+
+def test_confirm_first_then_the_event_makes_the_variants(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(300, 300), "PNG"), "image/png")
+    assert stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code == 204
+    assert stack.asset_item(ticket["assetId"])["processing"] == "PENDING"
+
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "DONE")
+
+
+def test_a_unicode_filename_is_processed(stack: Stack) -> None:
+    ticket = stack.start_upload(
+        encode(photo(320, 240), "JPEG"), "image/jpeg", filename="été photo ü.jpg"
+    )
+    messages = receive_all(stack)
+    # S3 URL-encodes keys in notifications.
+    assert any("%2F" in message["Body"] for message in messages)
+
+    assert deliver(stack, messages) == []
+
+    assert stack.asset_item(ticket["assetId"])["status"] == "READY"
+
+
+def test_an_object_no_asset_accounts_for_is_deleted(stack: Stack) -> None:
+    # Spaces and unicode arrive URL-encoded ("+", "%C3%A9"); the delete must hit this key.
+    stray = f"media/alice/{uuid.uuid4()}/été photo ü.jpg"
+    stack.s3.put_object(Bucket=stack.bucket, Key=stray, Body=encode(photo(64, 64), "JPEG"))
+
+    assert deliver(stack, receive_all(stack)) == []
+
+    assert not stack.object_exists(stray)
+
+
+def test_a_second_file_under_a_real_asset_is_deleted_and_the_asset_kept(stack: Stack) -> None:
+    asset_id = upload_and_process(stack, encode(photo(200, 200), "JPEG"), "image/jpeg")
+    stray = f"media/alice/{asset_id}/other.jpg"
+    stack.s3.put_object(Bucket=stack.bucket, Key=stray, Body=HTML_BYTES)
+
+    assert deliver(stack, receive_all(stack)) == []
+
+    assert not stack.object_exists(stray)
+    assert stack.asset_item(asset_id)["status"] == "READY"
+
+
+def test_an_upload_to_a_rejected_asset_is_deleted(stack: Stack) -> None:
+    ticket = stack.start_upload(truncated_jpeg(), "image/jpeg")
+    assert deliver(stack, receive_all(stack)) == []
+    assert stack.asset_item(ticket["assetId"])["status"] == "REJECTED"
+
+    stack.upload(ticket, encode(photo(100, 100), "JPEG"))  # the presigned URL reused
+    assert deliver(stack, receive_all(stack)) == []
+
+    assert not stack.object_exists(ticket["key"])
+    assert stack.asset_item(ticket["assetId"])["status"] == "REJECTED"
+
+
+def test_a_verified_overwrite_of_a_ready_asset_is_adopted_and_reprocessed(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(1200, 900), "JPEG"), "image/jpeg")
+    assert deliver(stack, receive_all(stack)) == []
+
+    stack.upload(ticket, encode(photo(300, 600), "JPEG"))  # the presigned URL reused
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    head = stack.s3.head_object(Bucket=stack.bucket, Key=ticket["key"])
+    assert item["status"] == "READY"
+    assert item["checksum"] == head["ETag"].strip('"')
+    assert int(item["size"]) == head["ContentLength"]
+    assert (item["width"], item["height"]) == (300, 600)
+    assert sizes(item) == {"1024": (300, 600), "512": (256, 512), "128": (64, 128)}
+    assert stack.s3.get_object_tagging(Bucket=stack.bucket, Key=ticket["key"])["TagSet"] == []
+
+
+def test_an_unverifiable_overwrite_of_a_ready_asset_rejects_it(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(600, 400), "JPEG"), "image/jpeg")
+    assert deliver(stack, receive_all(stack)) == []
+    variant_keys = [v["key"] for v in stack.asset_item(ticket["assetId"])["variants"].values()]
+
+    stack.s3.put_object(Bucket=stack.bucket, Key=ticket["key"], Body=HTML_BYTES)
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["rejectReason"]) == ("REJECTED", "TYPE_MISMATCH")
+    assert not stack.object_exists(ticket["key"])
+    assert not any(stack.object_exists(key) for key in variant_keys)
+
+
+def test_a_storage_failure_fails_only_that_record(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(200, 100), "JPEG"), "image/jpeg")
+    messages = receive_all(stack)
+    upload_ids = [m["MessageId"] for m in messages if "Records" in m["Body"]]
+    assert len(messages) == 2
+    assert len(upload_ids) == 1
+    # DynamoDB really answers with an error: the table is gone.
+    stack.dynamodb.Table(stack.table).delete()
+
+    assert deliver(stack, messages) == upload_ids
+    assert stack.object_exists(ticket["key"])  # nothing was decided about it
+
+
+def test_a_message_that_keeps_failing_goes_to_the_dead_letter_queue(stack: Stack) -> None:
+    stack.start_upload(encode(photo(200, 100), "JPEG"), "image/jpeg")
+    stack.sqs.set_queue_attributes(
+        QueueUrl=stack.queues["queue_url"], Attributes={"VisibilityTimeout": "0"}
+    )
+    stack.dynamodb.Table(stack.table).delete()
+    worker = EventWorker(stack.queues["queue_url"], stack.queues["queue_arn"], REGION, None)
+
+    received = [worker.poll_once() for _ in range(6)]
+
+    assert received[:5] == [2, 1, 1, 1, 1]  # the test event is done the first time
+    dead = stack.sqs.receive_message(QueueUrl=stack.queues["dlq_url"], MaxNumberOfMessages=10)
+    assert len(dead.get("Messages", [])) == 1
+    assert '"ObjectCreated:Put"' in dead["Messages"][0]["Body"]
