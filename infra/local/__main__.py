@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
@@ -65,4 +64,4 @@ Mediaport local stack is up (Ctrl-C stops it)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme, Server
 
 from infra.local import lambdas
 from infra.routes import api_functions
@@ -30,7 +30,9 @@ DESCRIPTION = (
 
 def build_document(server_url: str | None = None) -> dict[str, Any]:
     """One document for every route of the route table."""
-    schemes = {"bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT")}
+    schemes: dict[str, SecurityScheme] = {
+        "bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT")
+    }
     merge = OpenAPIMerge(
         title=TITLE,
         version=VERSION,

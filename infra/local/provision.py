@@ -85,12 +85,12 @@ def _create_table(session: Any, config: LocalConfig, endpoint_url: str | None) -
     # The pynamodb model is the one definition of keys and the owner index.
     AssetRecord.Meta.table_name = config.table_name
     AssetRecord.Meta.region = config.region
-    AssetRecord.Meta.host = endpoint_url
+    AssetRecord.Meta.host = endpoint_url  # type: ignore[attr-defined]  # pynamodb reads it
     AssetRecord._connection = None
     try:
         AssetRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     finally:
-        AssetRecord.Meta.host = None
+        AssetRecord.Meta.host = None  # type: ignore[attr-defined]
         AssetRecord._connection = None
     dynamodb.update_time_to_live(
         TableName=config.table_name,

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 from pynamodb.exceptions import PynamoDBException
 
@@ -34,7 +35,7 @@ class Problem(BaseModel):
     reject_reason: str | None = Field(default=None, alias="rejectReason")
 
 
-def problem_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI ``responses`` entries for the problems a route can answer."""
     descriptions = {
         400: "The request is not valid; `errors` names each field.",
