@@ -107,7 +107,7 @@ def cmyk_jpeg(width: int = 300, height: int = 200) -> bytes:
 def png_16bit(width: int = 200, height: int = 100) -> bytes:
     """A 16-bit greyscale PNG whose values use the whole 0..65535 range."""
     ramp = Image.linear_gradient("L").resize((width, height)).convert("I")
-    return encode(ramp.point(lambda value: value * 257), "PNG")
+    return encode(ramp.point(lambda value: value * 257).convert("I;16"), "PNG")
 
 
 def palette_png_with_transparency(width: int = 64, height: int = 64) -> bytes:

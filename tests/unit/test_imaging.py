@@ -1,0 +1,161 @@
+"""The variant pipeline on its own: bytes in, WebP variants and facts out."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image, ImageStat
+
+from mediaport.imaging import UnreadableImage, dominant_color, fit_within, render_image
+from tests import samples
+
+BUDGET = 100_000_000
+
+
+def render(data: bytes, media_type: str) -> dict[str, Image.Image]:
+    rendition = render_image(io.BytesIO(data), media_type, BUDGET)
+    return {v.name: Image.open(io.BytesIO(v.webp)) for v in rendition.variants}
+
+
+def test_variants_are_webp_bounded_by_their_longest_edge() -> None:
+    data = samples.encode(samples.photo(3000, 2000), "JPEG", quality=85)
+
+    rendition = render_image(io.BytesIO(data), "image/jpeg", BUDGET)
+
+    assert [(v.name, v.width, v.height) for v in rendition.variants] == [
+        ("1024", 1024, 683),
+        ("512", 512, 341),
+        ("128", 128, 85),
+    ]
+    assert (rendition.width, rendition.height, rendition.aspect_ratio) == (3000, 2000, 1.5)
+    for variant in rendition.variants:
+        image = Image.open(io.BytesIO(variant.webp))
+        assert (image.format, image.size) == ("WEBP", (variant.width, variant.height))
+
+
+def test_a_small_image_is_never_upscaled() -> None:
+    variants = render(samples.encode(samples.photo(200, 100), "PNG"), "image/png")
+
+    assert {name: image.size for name, image in variants.items()} == {
+        "1024": (200, 100),
+        "512": (200, 100),
+        "128": (128, 64),
+    }
+
+
+def test_the_placeholder_is_a_tiny_webp_data_uri() -> None:
+    data = samples.encode(samples.photo(800, 600), "JPEG")
+
+    placeholder = render_image(io.BytesIO(data), "image/jpeg", BUDGET).placeholder
+
+    prefix = "data:image/webp;base64,"
+    assert placeholder.startswith(prefix)
+    assert len(placeholder) < 600
+    tiny = Image.open(io.BytesIO(base64.b64decode(placeholder[len(prefix) :])))
+    assert tiny.size == (16, 12)
+
+
+def test_the_dominant_color_is_the_most_common_one() -> None:
+    image = Image.new("RGB", (100, 100), (20, 200, 40))
+    image.paste((250, 250, 250), (0, 0, 30, 100))
+
+    assert dominant_color(image) == "#14c828"
+
+
+def test_transparent_pixels_do_not_vote_for_the_dominant_color() -> None:
+    image = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (0, 0, 20, 20))
+
+    assert dominant_color(image) == "#0000ff"
+
+
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+def test_transposing_orientations_swap_width_and_height(orientation: int) -> None:
+    data = samples.jpeg_with_exif(600, 400, orientation=orientation)
+
+    rendition = render_image(io.BytesIO(data), "image/jpeg", BUDGET)
+
+    assert (rendition.width, rendition.height) == (400, 600)
+    assert rendition.variants[0].width == 400
+
+
+def test_variants_carry_no_metadata() -> None:
+    data = samples.jpeg_with_exif(gps=True)
+
+    for variant in render_image(io.BytesIO(data), "image/jpeg", BUDGET).variants:
+        image = Image.open(io.BytesIO(variant.webp))
+        assert not image.getexif()
+        assert not {"exif", "icc_profile", "xmp"} & set(image.info)
+        assert b"secret" not in variant.webp
+
+
+def test_transparency_is_kept() -> None:
+    variants = render(samples.palette_png_with_transparency(), "image/png")
+
+    image = variants["128"]
+    assert image.mode == "RGBA"
+    assert image.getpixel((5, 5))[3] == 255  # the opaque half
+    assert image.getpixel((60, 5))[3] == 0  # the transparent half
+
+
+def test_an_rgba_png_keeps_its_alpha() -> None:
+    variants = render(samples.png_bytes(64, 48, "RGBA"), "image/png")
+
+    assert variants["128"].mode == "RGBA"
+    assert variants["128"].getpixel((1, 1))[3] == 128
+
+
+def test_a_cmyk_jpeg_comes_out_rgb_with_its_colours() -> None:
+    source = samples.photo(300, 200)
+    variants = render(samples.cmyk_jpeg(300, 200), "image/jpeg")
+
+    image = variants["128"].convert("RGB")
+    expected = ImageStat.Stat(source.resize(image.size)).mean
+    assert image.mode == "RGB"
+    assert all(abs(a - b) < 20 for a, b in zip(ImageStat.Stat(image).mean, expected, strict=True))
+
+
+def test_a_16_bit_png_is_scaled_not_clipped() -> None:
+    variants = render(samples.png_16bit(200, 100), "image/png")
+
+    grey = variants["128"].convert("L")
+    low, high = grey.getextrema()
+    assert low < 10
+    assert high > 245
+    assert 100 < ImageStat.Stat(grey).mean[0] < 155  # a ramp, not a white wall
+
+
+def test_an_animated_gif_gives_its_first_frame() -> None:
+    variants = render(samples.animated_gif(80, 60), "image/gif")
+
+    assert variants["128"].convert("RGB").getpixel((40, 30)) == pytest.approx((255, 0, 0), abs=8)
+    assert getattr(variants["128"], "n_frames", 1) == 1
+
+
+def test_a_truncated_image_is_unreadable() -> None:
+    with pytest.raises(UnreadableImage) as raised:
+        render_image(io.BytesIO(samples.truncated_jpeg()), "image/jpeg", BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(UnreadableImage) as raised:
+        render_image(io.BytesIO(samples.png_bomb(40_000)), "image/png", BUDGET)
+    assert raised.value.too_many_pixels
+
+
+def test_only_the_named_decoder_is_used() -> None:
+    png = samples.encode(samples.photo(50, 50), "PNG")
+
+    with pytest.raises(UnreadableImage):
+        render_image(io.BytesIO(png), "image/jpeg", BUDGET)
+
+
+@pytest.mark.parametrize(
+    ("size", "edge", "expected"),
+    [((4000, 3000), 1024, (1024, 768)), ((300, 3000), 128, (13, 128)), ((100, 50), 512, (100, 50))],
+)
+def test_fit_within(size: tuple[int, int], edge: int, expected: tuple[int, int]) -> None:
+    assert fit_within(*size, edge) == expected
