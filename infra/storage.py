@@ -109,7 +109,8 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=TTL_ATTRIBUTE,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # No SSESpecification: DynamoDB encrypts at rest with an AWS-owned key, which
+            # costs nothing (the aws/dynamodb KMS key would bill KMS requests).
             removal_policy=removal_policy,
         )
         self.table.add_global_secondary_index(
