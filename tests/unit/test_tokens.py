@@ -34,9 +34,14 @@ def _token(**overrides: object) -> str:
         (f"Bearer {_token(exp=int(time.time()) - 10)}", "expired"),
         (f"Bearer {_token(iss='https://elsewhere')}", "not valid"),
         (f"Bearer {_token(aud='another-app')}", "not valid"),
-        (f"Bearer {jwt.encode({'sub': 'a'}, 'another-key-of-32-bytes-or-more!!', 'HS256')}", "valid"),
+        (
+            f"Bearer {jwt.encode({'sub': 'a'}, 'another-key-of-32-bytes-or-more!!', 'HS256')}",
+            "valid",
+        ),
     ],
 )
-def test_the_gateway_refuses_what_the_jwt_authorizer_refuses(header: str | None, reason: str) -> None:
+def test_the_gateway_refuses_what_the_jwt_authorizer_refuses(
+    header: str | None, reason: str
+) -> None:
     with pytest.raises(InvalidToken, match=reason):
         verify_authorization(header)
