@@ -1,0 +1,212 @@
+"""The demo page in a real browser (Debian's Chromium) against the running local stack:
+what a user sees when uploading photos, a spoofed file, and when cancelling."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from playwright.sync_api import Browser, FileChooser, Locator, Page, expect
+
+from tests.e2e.browser import Demo, launch_chromium, open_demo, sign_in, throttle_uploads
+from tests.e2e.conftest import ARTIFACTS, LocalStack
+from tests.samples import HTML_BYTES, PDF_BYTES, jpeg_bytes
+
+pytestmark = pytest.mark.e2e
+
+# Upload, verification and thumbnails of three photos on a loaded two-core machine.
+READY_TIMEOUT_MS = 60_000
+PHOTOS = {
+    "harbour.jpg": (1600, 1200, (32, 96, 160)),
+    "meadow.jpg": (1200, 1600, (70, 150, 60)),
+    "sunset.jpg": (2000, 1125, (220, 110, 40)),
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def user() -> str:
+    return f"browser-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
+    demo = open_demo(browser, local_stack.api_url)
+    try:
+        yield demo
+    finally:
+        demo.page.context.close()
+
+
+def _row(page: Page, filename: str) -> Locator:
+    return page.locator("li.upload", has_text=filename)
+
+
+def _asset(stack: LocalStack, user: str, asset_id: str) -> dict:
+    response = requests.get(
+        f"{stack.api_url}/media/{asset_id}", headers=stack.auth(user), timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_three_photos_upload_to_ready_with_their_thumbnails(
+    demo: Demo, local_stack: LocalStack, user: str
+) -> None:
+    page = demo.page
+    # Given a signed-in user
+    sign_in(page, user)
+
+    # When they pick three photos at once
+    page.get_by_label("Choose files").set_input_files(
+        [
+            {"name": name, "mimeType": "image/jpeg", "buffer": jpeg_bytes(w, h, color)}
+            for name, (w, h, color) in PHOTOS.items()
+        ]
+    )
+
+    # Then each row's progress reaches 100 % and the row becomes ready
+    for name in PHOTOS:
+        row = _row(page, name)
+        expect(row).to_have_attribute("data-status", "ready", timeout=READY_TIMEOUT_MS)
+        expect(row.locator("progress")).to_have_js_property("value", 100)
+        expect(row.locator(".state")).to_have_text("Ready")
+
+    # And the gallery shows each photo's 512 px variant, loaded, over its dominant colour
+    gallery = page.get_by_role("list", name="Ready media")
+    for name in PHOTOS:
+        asset_id = _row(page, name).get_attribute("data-asset-id")
+        assert asset_id
+        asset = _asset(local_stack, user, asset_id)
+        assert asset["processing"] == "DONE", asset
+        image = gallery.get_by_role("img", name=name)
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0
+        assert (
+            urlsplit(image.get_attribute("src") or "").path
+            == urlsplit(asset["variants"]["512"]["url"]).path
+        )
+        tile = gallery.get_by_role("button", name=f"Open {name}")
+        assert tile.evaluate("el => el.style.backgroundColor") != ""
+
+    # When they open one, the 1024 px variant shows in a dialog
+    gallery.get_by_role("button", name="Open sunset.jpg").click()
+    dialog = page.get_by_role("dialog", name="sunset.jpg")
+    expect(dialog).to_be_visible()
+    large = dialog.get_by_role("img", name="sunset.jpg")
+    expect(large).to_have_js_property("complete", True)
+    assert large.evaluate("img => img.naturalWidth") == 1024
+    page.screenshot(path=str(ARTIFACTS / "demo-viewer.png"))
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+    demo.errors.assert_none()
+
+
+def test_a_spoofed_png_is_rejected_with_the_reason_in_plain_words(
+    demo: Demo, local_stack: LocalStack, user: str
+) -> None:
+    page = demo.page
+    # The API answers the confirm with 422 on purpose; Chromium logs that response.
+    demo.errors.expect("status of 422", r"/media/[^/]+/confirm$")
+    sign_in(page, user)
+
+    # When they upload HTML bytes named .png, declared image/png
+    page.get_by_label("Choose files").set_input_files(
+        {"name": "cat.png", "mimeType": "image/png", "buffer": HTML_BYTES}
+    )
+
+    # Then the row is rejected and shows the API's reason
+    row = _row(page, "cat.png")
+    expect(row).to_have_attribute("data-status", "rejected", timeout=READY_TIMEOUT_MS)
+    expect(row.locator(".state")).to_have_text("Rejected")
+    asset = _asset(local_stack, user, row.get_attribute("data-asset-id") or "")
+    assert asset["status"] == "REJECTED"
+    assert asset["rejectDetail"]
+    reason = re.escape(asset["rejectDetail"].rstrip("."))
+    expect(row.locator(".detail")).to_contain_text(re.compile(reason, re.IGNORECASE))
+    expect(row.locator(".detail")).to_contain_text("text/html")
+    # And nothing joins the gallery
+    expect(page.get_by_role("list", name="Ready media").locator("li")).to_have_count(0)
+    demo.errors.assert_none()
+
+
+def test_cancelling_a_large_upload_midway_leaves_nothing_ready(
+    demo: Demo, local_stack: LocalStack, user: str, tmp_path: Path
+) -> None:
+    page = demo.page
+    # Given a 24 MB file going up at 2 MB/s: twelve seconds, unless cancelled
+    big = tmp_path / "big-report.pdf"
+    big.write_bytes(PDF_BYTES + b"\0" * (24 * 1024 * 1024))
+    throttle_uploads(page, 2 * 1024 * 1024)
+    sign_in(page, user)
+    page.get_by_label("Scope").select_option("GENERIC")
+    page.get_by_label("Choose files").set_input_files(big)
+
+    # When they cancel it once some bytes have gone
+    row = _row(page, big.name)
+    page.wait_for_function(
+        "() => document.querySelector('li.upload progress')?.value >= 2", timeout=30_000
+    )
+    row.get_by_role("button", name=f"Cancel upload of {big.name}").click()
+
+    # Then the row says so, short of 100 %
+    expect(row).to_have_attribute("data-status", "failed")
+    expect(row.locator(".state")).to_have_text("Cancelled")
+    assert row.locator("progress").evaluate("bar => bar.value") < 100
+    expect(row.get_by_role("button", name=f"Cancel upload of {big.name}")).to_be_hidden()
+
+    # And the asset can never become READY: storage has no complete file to confirm
+    asset_id = row.get_attribute("data-asset-id")
+    assert asset_id
+    confirm = requests.patch(
+        f"{local_stack.api_url}/media/{asset_id}/confirm",
+        headers=local_stack.auth(user),
+        timeout=30,
+    )
+    assert confirm.status_code in (409, 422), confirm.text
+    assert _asset(local_stack, user, asset_id)["status"] != "READY"
+    listing = requests.get(
+        f"{local_stack.api_url}/media",
+        params={"status": "READY"},
+        headers=local_stack.auth(user),
+        timeout=10,
+    )
+    assert listing.status_code == 200, listing.text
+    assert listing.json()["items"] == []
+    demo.errors.assert_none()
+
+
+def test_the_drop_zone_opens_the_file_picker_from_the_keyboard(demo: Demo, user: str) -> None:
+    page = demo.page
+    # Playwright turns on file-chooser interception without waiting for Chromium to
+    # acknowledge it: listen from the start so it is on before the key press.
+    choosers: list[FileChooser] = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    sign_in(page, user)
+    drop_zone = page.get_by_role("button", name="Drop files here")
+    drop_zone.focus()
+    expect(drop_zone).to_be_focused()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.is_multiple()
+    demo.errors.assert_none()
+
+
+def test_a_bad_user_name_is_refused_in_plain_words(demo: Demo) -> None:
+    page = demo.page
+    demo.errors.expect("status of 400", r"/local/token$")
+    page.get_by_label("User name").fill("not a name!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("userId must be")
+    demo.errors.assert_none()
