@@ -52,3 +52,25 @@ def test_an_upload_without_confirm_becomes_ready_with_variants(local_stack: Loca
         assert download.headers["Content-Type"] == "image/webp"
         image = Image.open(io.BytesIO(download.content))
         assert (image.format, image.size) == ("WEBP", expected[name])
+
+
+def test_the_presigned_put_cannot_overwrite_an_upload(local_stack: LocalStack) -> None:
+    first = samples.encode(samples.photo(300, 200), "JPEG")
+    presign = requests.post(
+        f"{local_stack.api_url}/media/presign",
+        json={"filename": "a.jpg", "contentType": "image/jpeg", "size": len(first)},
+        headers=local_stack.auth(),
+        timeout=10,
+    )
+    ticket = presign.json()
+    assert ticket["headers"]["If-None-Match"] == "*"
+    put = requests.put(ticket["uploadUrl"], data=first, headers=ticket["headers"], timeout=30)
+    assert put.status_code == 200
+
+    again = requests.put(
+        ticket["uploadUrl"], data=samples.HTML_BYTES, headers=ticket["headers"], timeout=30
+    )
+
+    assert again.status_code == 412
+    asset = _wait_for_processing(local_stack, ticket["assetId"], within_seconds=20)
+    assert (asset["status"], asset["size"]) == ("READY", len(first))

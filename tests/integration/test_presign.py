@@ -18,8 +18,10 @@ def test_presign_records_a_pending_asset_and_returns_a_signed_put(stack: Stack) 
     assert ticket["headers"] == {
         "Content-Type": "image/jpeg",
         "x-amz-tagging": "mediaport-upload=pending",
+        "If-None-Match": "*",
     }
     assert "X-Amz-Signature=" in ticket["uploadUrl"]
+    assert "if-none-match" in ticket["uploadUrl"].lower()  # signed: S3 refuses an overwrite
     assert "x-amz-tagging" in ticket["uploadUrl"].lower()
     assert datetime.fromisoformat(ticket["expiresAt"]) > datetime.now(UTC)
 

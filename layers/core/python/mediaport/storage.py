@@ -166,13 +166,23 @@ def clear_tags(bucket: str, key: str) -> None:
 def presign_put(
     bucket: str, key: str, content_type: str, tagging: str, expires_in: int
 ) -> tuple[str, dict[str, str]]:
-    """A presigned PUT URL and the headers the client must send with it (they are signed)."""
+    """A presigned PUT URL and the headers the client must send with it (they are signed).
+
+    ``If-None-Match: *`` makes S3 itself refuse (412) a second PUT to the key, so the URL
+    cannot replace bytes that were already uploaded (and perhaps verified) before it expires.
+    """
     url = s3_client().generate_presigned_url(
         "put_object",
-        Params={"Bucket": bucket, "Key": key, "ContentType": content_type, "Tagging": tagging},
+        Params={
+            "Bucket": bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "Tagging": tagging,
+            "IfNoneMatch": "*",
+        },
         ExpiresIn=expires_in,
     )
-    return url, {"Content-Type": content_type, "x-amz-tagging": tagging}
+    return url, {"Content-Type": content_type, "x-amz-tagging": tagging, "If-None-Match": "*"}
 
 
 def presign_post(
