@@ -3,6 +3,7 @@ what a user sees when uploading photos, a spoofed file, and when cancelling."""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, FileChooser, Locator, Page, expect
+from playwright.sync_api import (
+    Browser,
+    FileChooser,
+    Locator,
+    Page,
+    Request,
+    Route,
+    expect,
+)
 
 from tests.e2e.browser import Demo, launch_chromium, open_demo, sign_in, throttle_uploads
 from tests.e2e.conftest import ARTIFACTS, LocalStack
@@ -209,4 +218,99 @@ def test_a_bad_user_name_is_refused_in_plain_words(demo: Demo) -> None:
     page.get_by_label("User name").fill("not a name!")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("userId must be")
+    demo.errors.assert_none()
+
+
+def test_a_network_failure_on_the_way_to_storage_is_retried(
+    demo: Demo, local_stack: LocalStack, user: str
+) -> None:
+    page = demo.page
+    # Given the first attempt to reach storage dies on the network
+    storage = f"{local_stack.aws_endpoint}/**"
+    demo.errors.expect("net::ERR_FAILED", re.escape(local_stack.aws_endpoint))
+    failures: list[str] = []
+
+    def fail_once(route: Route) -> None:
+        if route.request.method == "PUT" and not failures:
+            failures.append(route.request.url)
+            route.abort("failed")
+        else:
+            route.continue_()
+
+    page.route(storage, fail_once)
+    sign_in(page, user)
+
+    # When a photo is uploaded
+    page.get_by_label("Choose files").set_input_files(
+        {"name": "retry.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(800, 600)}
+    )
+
+    # Then the client retries and the photo still becomes ready
+    expect(_row(page, "retry.jpg")).to_have_attribute(
+        "data-status", "ready", timeout=READY_TIMEOUT_MS
+    )
+    assert len(failures) == 1
+    demo.errors.assert_none()
+
+
+def test_a_file_the_scope_refuses_is_rejected_at_once_and_never_retried(
+    demo: Demo, user: str
+) -> None:
+    page = demo.page
+    demo.errors.expect("status of 400", r"/media/presign$")
+    presigns: list[str] = []
+    page.on(
+        "request",
+        lambda request: presigns.append(request.url) if "/media/presign" in request.url else None,
+    )
+    sign_in(page, user)
+
+    # When a PDF goes to the avatar scope, which takes only images
+    page.get_by_label("Scope").select_option("PROFILE_AVATAR")
+    page.get_by_label("Choose files").set_input_files(
+        {"name": "cv.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
+
+    # Then the row is rejected with the API's field error, after a single request
+    row = _row(page, "cv.pdf")
+    expect(row).to_have_attribute("data-status", "rejected")
+    expect(row.locator(".detail")).to_contain_text("not allowed in scope PROFILE_AVATAR")
+    assert len(presigns) == 1
+    demo.errors.assert_none()
+
+
+def test_upload_all_keeps_to_its_concurrency_limit(demo: Demo, user: str) -> None:
+    page = demo.page
+    sign_in(page, user)
+    calls: list[str] = []
+
+    def note(request: Request) -> None:
+        if "/media/presign" in request.url:
+            calls.append("presign")
+        elif request.method == "PUT":
+            calls.append("put")
+
+    page.on("request", note)
+    photos = [base64.b64encode(jpeg_bytes(640, 480, (i * 60, 90, 120))).decode() for i in range(3)]
+
+    # When the module's uploadAll() sends three files one at a time
+    results = page.evaluate(
+        """async (photos) => {
+            const { uploadAll } = await import("/mediaport.js");
+            const token = JSON.parse(sessionStorage.getItem("mediaport.demo.session")).token;
+            const files = photos.map((data, i) => new File(
+                [Uint8Array.from(atob(data), (c) => c.charCodeAt(0))],
+                `batch-${i}.jpg`, { type: "image/jpeg" }));
+            const results = await uploadAll(files, { token, concurrency: 1 });
+            return results.map(({ file, asset, error }) =>
+                ({ name: file.name, status: asset?.status, error: error && String(error) }));
+        }""",
+        photos,
+    )
+
+    # Then every file is READY, and no upload started before the previous one finished
+    assert results == [
+        {"name": f"batch-{i}.jpg", "status": "READY", "error": None} for i in range(3)
+    ]
+    assert calls == ["presign", "put"] * 3
     demo.errors.assert_none()
