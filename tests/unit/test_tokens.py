@@ -26,22 +26,35 @@ def _token(**overrides: object) -> str:
 
 
 @pytest.mark.parametrize(
-    ("header", "reason"),
+    ("make_header", "reason"),
     [
-        (None, "missing"),
-        ("Basic abc", "not a Bearer"),
-        ("Bearer not.a.jwt", "not valid"),
-        (f"Bearer {_token(exp=int(time.time()) - 10)}", "expired"),
-        (f"Bearer {_token(iss='https://elsewhere')}", "not valid"),
-        (f"Bearer {_token(aud='another-app')}", "not valid"),
+        (lambda: None, "missing"),
+        (lambda: "Basic abc", "not a Bearer"),
+        (lambda: "Bearer not.a.jwt", "not valid"),
+        (lambda: f"Bearer {_token(exp=int(time.time()) - 10)}", "expired"),
+        (lambda: f"Bearer {_token(nbf=int(time.time()) + 600)}", "not valid"),
+        (lambda: f"Bearer {_token(iss='https://elsewhere')}", "not valid"),
+        (lambda: f"Bearer {_token(aud='another-app')}", "not valid"),
+        (lambda: f"Bearer {_token(sub=None)}", "not valid"),
         (
-            f"Bearer {jwt.encode({'sub': 'a'}, 'another-key-of-32-bytes-or-more!!', 'HS256')}",
+            lambda: (
+                f"Bearer {jwt.encode({'sub': 'a'}, 'another-key-of-32-bytes-or-more!', 'HS256')}"
+            ),
             "valid",
         ),
     ],
+    ids=[
+        "missing",
+        "basic",
+        "garbage",
+        "expired",
+        "not-yet",
+        "issuer",
+        "audience",
+        "no-sub",
+        "key",
+    ],
 )
-def test_the_gateway_refuses_what_the_jwt_authorizer_refuses(
-    header: str | None, reason: str
-) -> None:
+def test_the_gateway_refuses_what_the_jwt_authorizer_refuses(make_header, reason: str) -> None:
     with pytest.raises(InvalidToken, match=reason):
-        verify_authorization(header)
+        verify_authorization(make_header())
