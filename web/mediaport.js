@@ -203,7 +203,7 @@ export function listAssets(options) {
   for (const name of ["status", "limit", "cursor"]) {
     if (options[name] != null && options[name] !== "") query.set(name, String(options[name]));
   }
-  const suffix = query.size ? `?${query}` : "";
+  const suffix = query.toString() ? `?${query}` : "";
   return makeClient(options).request("GET", `/media${suffix}`);
 }
 

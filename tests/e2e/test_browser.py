@@ -314,3 +314,33 @@ def test_upload_all_keeps_to_its_concurrency_limit(demo: Demo, user: str) -> Non
     ]
     assert calls == ["presign", "put"] * 3
     demo.errors.assert_none()
+
+
+def test_a_presigned_post_form_upload_reaches_ready(demo: Demo, user: str) -> None:
+    page = demo.page
+    sign_in(page, user)
+    photo = base64.b64encode(jpeg_bytes(900, 600)).decode()
+
+    # When the client asks for a POST form instead of a PUT URL
+    result = page.evaluate(
+        """async (photo) => {
+            const { upload } = await import("/mediaport.js");
+            const token = JSON.parse(sessionStorage.getItem("mediaport.demo.session")).token;
+            const file = new File([Uint8Array.from(atob(photo), (c) => c.charCodeAt(0))],
+                "form.jpg", { type: "image/jpeg" });
+            const seen = [];
+            const asset = await upload(file, {
+                token, method: "POST", scope: "POST_ATTACHMENT",
+                onProgress: ({ fraction }) => seen.push(fraction),
+            });
+            return { asset, lastFraction: seen.at(-1) };
+        }""",
+        photo,
+    )
+
+    # Then the asset is READY with its real dimensions, and progress ended at 100 %
+    asset = result["asset"]
+    assert (asset["status"], asset["width"], asset["height"]) == ("READY", 900, 600)
+    assert asset["scope"] == "POST_ATTACHMENT"
+    assert result["lastFraction"] == 1
+    demo.errors.assert_none()
