@@ -71,14 +71,14 @@ def local_stack() -> Iterator[LocalStack]:
 
 
 def _wait_until_up(stack: LocalStack, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the local stack exited:\n{stack.log.read_text()}")
         try:
-            if requests.get(f"{stack.api_url}/health", timeout=1).status_code == 200:
+            if requests.get(f"{stack.api_url}/health", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the local stack did not come up:\n{stack.log.read_text()}")
