@@ -358,3 +358,13 @@ def test_a_message_that_keeps_failing_goes_to_the_dead_letter_queue(stack: Stack
     dead = stack.sqs.receive_message(QueueUrl=stack.queues["dlq_url"], MaxNumberOfMessages=10)
     assert len(dead.get("Messages", [])) == 1
     assert '"ObjectCreated:Put"' in dead["Messages"][0]["Body"]
+
+
+def test_an_event_for_an_object_deleted_since_is_acknowledged(stack: Stack) -> None:
+    ticket = stack.start_upload(encode(photo(200, 100), "JPEG"), "image/jpeg")
+    messages = receive_all(stack)
+    stack.s3.delete_object(Bucket=stack.bucket, Key=ticket["key"])
+
+    assert deliver(stack, messages) == []  # nothing to verify; not retried
+
+    assert stack.asset_item(ticket["assetId"])["status"] == "PENDING"

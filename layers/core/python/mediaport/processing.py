@@ -58,7 +58,12 @@ def process_uploaded_object(bucket: str, event_key: str) -> Outcome:
             logger.info("object already gone", extra={"key": key})
             return Outcome.IGNORED
     elif asset.status is AssetStatus.READY:
-        asset = _reverify_if_overwritten(asset)
+        head = storage.head_object(bucket, key)
+        if head is None:
+            logger.info("object already gone", extra={"key": key})
+            return Outcome.IGNORED
+        if head.etag != asset.checksum:
+            asset = _reverify_overwritten(asset)
     else:
         head = storage.head_object(bucket, key)
         if head is None or head.etag == asset.checksum:
@@ -80,15 +85,14 @@ def _delete_stray(bucket: str, key: str, why: str) -> Outcome:
     return Outcome.STRAY_DELETED
 
 
-def _reverify_if_overwritten(asset: Asset) -> Asset:
+def _reverify_overwritten(asset: Asset) -> Asset:
     """A READY asset whose object changed (its presigned URL reused) is verified again.
 
     New bytes that pass become the asset's (variants are made again); bytes that fail
     leave the asset REJECTED and the object deleted: S3 kept no copy of the verified
     bytes, so staying READY would serve something nobody checked.
     """
-    head = storage.head_object(asset.bucket, asset.key)
-    if head is None or head.etag == asset.checksum or asset.checksum is None:
+    if asset.checksum is None:  # READY always has one; be explicit for the type checker
         return asset
     logger.info("READY object was overwritten; verifying again", extra={"key": asset.key})
     settings = get_settings()
