@@ -222,6 +222,8 @@ def dominant_color(image: Image.Image) -> str:
 
     Transparent pixels do not vote; a fully transparent image answers white.
     """
+    if max(image.size) > 48:  # median cut on ~2000 pixels is plenty and takes no time
+        image = image.resize(fit_within(*image.size, 48), Image.Resampling.BOX)
     rgb = image.convert("RGB")
     mask = (
         image.getchannel("A").point(lambda alpha: 255 if alpha >= 128 else 0)
@@ -257,9 +259,9 @@ def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     if image.size == size:
         return image
     # Box-reduce by an integer factor first (cheap: each output pixel averages a k×k
-    # block), keeping at least 1.5× the target, then Lanczos the rest. Against Lanczos
-    # all the way the difference is about 1/255 RMS, at a third of the time.
-    factor = int(min(image.width / size[0], image.height / size[1]) / 1.5)
+    # block), keeping at least 1.4× the target, then Lanczos the rest. Against Lanczos
+    # all the way the difference is 1-2/255 RMS, at a third to a half of the time.
+    factor = int(min(image.width / size[0], image.height / size[1]) / 1.4)
     if factor >= 2:
         image = image.reduce(factor)
     return image.resize(size, Image.Resampling.LANCZOS)
