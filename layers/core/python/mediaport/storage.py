@@ -58,11 +58,14 @@ def head_object(bucket: str, key: str) -> ObjectHead | None:
 
 def read_range(bucket: str, key: str, start: int, end: int, etag: str | None = None) -> bytes:
     """Bytes ``start..end`` (inclusive) of an object; only of version ``etag`` when given."""
-    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes={start}-{end}"}
+    return _get_bytes(bucket, key, etag, Range=f"bytes={start}-{end}")
+
+
+def _get_bytes(bucket: str, key: str, etag: str | None, **params: Any) -> bytes:
     if etag:
         params["IfMatch"] = f'"{etag}"'
     try:
-        body = s3_client().get_object(**params)["Body"]
+        body = s3_client().get_object(Bucket=bucket, Key=key, **params)["Body"]
         try:
             return bytes(body.read())
         finally:
@@ -114,14 +117,7 @@ def open_object(bucket: str, key: str, head: ObjectHead, block_size: int = 256 *
 
 def read_object(bucket: str, key: str, etag: str) -> bytes:
     """The whole of one object version (``etag``); a newer version fails as unavailable."""
-    try:
-        body = s3_client().get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"')["Body"]
-        try:
-            return bytes(body.read())
-        finally:
-            body.close()
-    except (ClientError, BotoCoreError) as error:
-        raise StorageUnavailable(f"could not read {key}: {error}") from error
+    return _get_bytes(bucket, key, etag)
 
 
 # Variant keys are stable per asset, so a cached copy may outlive a re-made variant by
