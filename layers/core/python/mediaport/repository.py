@@ -167,17 +167,9 @@ def mark_ready_if_pending(
     actions = [
         AssetRecord.status.set(AssetStatus.READY.value),
         AssetRecord.processing.set(processing.value),
-        AssetRecord.mime_type.set(verified.mime_type),
-        AssetRecord.size.set(verified.size),
-        AssetRecord.checksum.set(verified.checksum),
         AssetRecord.expires_at.remove(),
+        *_verified_facts(verified),
     ]
-    if verified.width and verified.height:
-        actions += [
-            AssetRecord.width.set(verified.width),
-            AssetRecord.height.set(verified.height),
-            AssetRecord.aspect_ratio.set(round(verified.width / verified.height, 4)),
-        ]
     return _transition_if_pending(asset_id, actions)
 
 
@@ -190,6 +182,22 @@ def mark_rejected_if_pending(asset_id: str, reason: RejectReason, detail: str) -
         AssetRecord.expires_at.remove(),
     ]
     return _transition_if_pending(asset_id, actions)
+
+
+def _verified_facts(verified: VerifiedObject) -> list[Any]:
+    """Update actions recording what verification learned from the bytes."""
+    actions = [
+        AssetRecord.mime_type.set(verified.mime_type),
+        AssetRecord.size.set(verified.size),
+        AssetRecord.checksum.set(verified.checksum),
+    ]
+    if verified.width and verified.height:
+        actions += [
+            AssetRecord.width.set(verified.width),
+            AssetRecord.height.set(verified.height),
+            AssetRecord.aspect_ratio.set(round(verified.width / verified.height, 4)),
+        ]
+    return actions
 
 
 def _transition_if_pending(asset_id: str, actions: list[Any]) -> Asset | None:
@@ -251,20 +259,12 @@ def record_reverified(
     become the asset's, and what was derived from the old bytes is dropped."""
     actions = [
         AssetRecord.processing.set(processing.value),
-        AssetRecord.mime_type.set(verified.mime_type),
-        AssetRecord.size.set(verified.size),
-        AssetRecord.checksum.set(verified.checksum),
         AssetRecord.dominant_color.remove(),
         AssetRecord.placeholder.remove(),
         AssetRecord.variants.remove(),
+        *_verified_facts(verified),
     ]
-    if verified.width and verified.height:
-        actions += [
-            AssetRecord.width.set(verified.width),
-            AssetRecord.height.set(verified.height),
-            AssetRecord.aspect_ratio.set(round(verified.width / verified.height, 4)),
-        ]
-    else:
+    if not (verified.width and verified.height):
         actions += [
             AssetRecord.width.remove(),
             AssetRecord.height.remove(),
