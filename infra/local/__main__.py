@@ -20,6 +20,7 @@ from infra.local.worker import EventWorker
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     config = LocalConfig.from_environment()
     os.environ.update(config.function_environment())
 
@@ -35,6 +36,9 @@ def main() -> None:
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C and a plain `kill` both stop everything, even when started from a script
+    # (a background job inherits SIGINT as ignored).
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     worker.start()
     print(_banner(config), flush=True)
