@@ -5,6 +5,9 @@ from threading import Barrier
 
 import pytest
 
+from mediaport.processing import process_uploaded_object
+from mediaport.repository import get_asset
+from mediaport.settlement import settle_upload
 from mediaport.uploads import confirm_upload
 from tests import samples
 from tests.integration.conftest import Stack
@@ -162,3 +165,22 @@ def test_ten_concurrent_confirms_make_exactly_one_transition(stack: Stack) -> No
     assert item["status"] == "READY"
     assert item["version"] == created_version + 1
     assert confirm(stack, ticket["assetId"]).status_code == 204
+
+
+def test_a_confirm_that_loses_the_race_to_the_event_answers_with_its_verdict(
+    stack: Stack,
+) -> None:
+    # Given confirm has read the asset while it was PENDING...
+    ticket = stack.start_upload(samples.HTML_BYTES, "image/png")
+    snapshot = get_asset(ticket["assetId"])
+    assert snapshot is not None
+    # ...when the S3 event path settles it first (REJECTED, object deleted)...
+    process_uploaded_object(stack.bucket, ticket["key"])
+    assert not stack.object_exists(ticket["key"])
+
+    # ...then the late settle reports that verdict instead of "not uploaded" or an outage.
+    settlement = settle_upload(snapshot)
+
+    assert settlement.transitioned is False
+    assert settlement.asset.status.value == "REJECTED"
+    assert confirm(stack, ticket["assetId"]).status_code == 422

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from mediaport import repository, storage
 from mediaport.config import get_settings
-from mediaport.models import Asset, Processing, RejectReason
+from mediaport.errors import ObjectNotUploaded
+from mediaport.models import Asset, AssetStatus, Processing, RejectReason
 from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.verification import Rejection, verify_upload
 
@@ -24,6 +25,23 @@ class Settlement:
 
 def settle_upload(asset: Asset) -> Settlement:
     """Verify a PENDING asset's object and mark it READY or REJECTED (at most once)."""
+    for _attempt in range(2):
+        try:
+            return _verify_and_transition(asset)
+        except (storage.ObjectChanged, ObjectNotUploaded) as problem:
+            # Another settler (the S3 event, or a concurrent confirm) may have decided and
+            # deleted the object before or while this one read it: its decision is the
+            # answer. If nobody decided, a missing object is missing, and bytes replaced
+            # mid-read are verified again.
+            current = repository.get_asset(asset.asset_id)
+            if current is not None and current.status is not AssetStatus.PENDING:
+                return Settlement(current, transitioned=False)
+            if isinstance(problem, ObjectNotUploaded):
+                raise
+    raise ObjectNotUploaded(f"the file for asset {asset.asset_id} changed while it was verified")
+
+
+def _verify_and_transition(asset: Asset) -> Settlement:
     settings = get_settings()
     policy = scope_table(settings.scopes).get(asset.scope)
     outcome = (

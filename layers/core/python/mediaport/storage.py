@@ -16,6 +16,11 @@ from mediaport.config import get_settings
 from mediaport.errors import StorageUnavailable
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_REPLACED = {"412", "PreconditionFailed"}
+
+
+class ObjectChanged(Exception):
+    """The object was deleted or replaced while it was being read (not an outage)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,11 @@ def _get_bytes(bucket: str, key: str, etag: str | None, **params: Any) -> bytes:
             return bytes(body.read())
         finally:
             body.close()
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING | _REPLACED:
+            raise ObjectChanged(f"{key} was deleted or replaced while it was read") from error
+        raise StorageUnavailable(f"could not read {key}: {error}") from error
+    except BotoCoreError as error:
         raise StorageUnavailable(f"could not read {key}: {error}") from error
 
 
