@@ -32,11 +32,6 @@ class DeploymentSettings:
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
 
-    @property
-    def uses_external_idp(self) -> bool:
-        """True when an external issuer replaces the stack's own Cognito user pool."""
-        return self.jwt_issuer is not None
-
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
         """Read and validate allowedOrigins, removalPolicy, jwtIssuer and jwtAudience."""

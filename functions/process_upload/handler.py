@@ -22,8 +22,6 @@ from mediaport.observability import logger, metrics, tracer
 
 class S3ObjectRef(BaseModel):
     key: str  # URL-encoded, as S3 sends it
-    size: int | None = None
-    eTag: str | None = None
 
 
 class S3BucketRef(BaseModel):

@@ -1,5 +1,7 @@
 """POST /media/presign: a PENDING asset and a presigned upload, or a clear 400."""
 
+import base64
+import json
 import re
 from datetime import UTC, datetime
 
@@ -49,9 +51,6 @@ def test_presign_post_returns_a_policy_that_limits_size_and_type(stack: Stack) -
     assert fields["key"] == ticket["key"]
     assert fields["Content-Type"] == "image/png"
     assert "policy" in fields
-    import base64
-    import json
-
     policy = json.loads(base64.b64decode(fields["policy"]))
     assert ["content-length-range", 1, 2 * 1024 * 1024] in policy["conditions"]
     assert {"Content-Type": "image/png"} in policy["conditions"]

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from mediaport.policy import GIF, JPEG, PNG, WEBP
 
@@ -33,7 +33,6 @@ class UnreadableImage(Exception):
 class ImageFacts:
     width: int  # as displayed, after EXIF orientation
     height: int
-    format: str
 
 
 def open_image(file: IO[bytes], media_type: str, max_pixels: int) -> Image.Image:
@@ -71,7 +70,7 @@ def inspect_image(file: IO[bytes], media_type: str, max_pixels: int) -> ImageFac
         raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
     if orientation in _TRANSPOSING_ORIENTATIONS:
         width, height = height, width
-    return ImageFacts(width=width, height=height, format=PILLOW_FORMATS[media_type])
+    return ImageFacts(width=width, height=height)
 
 
 def _check_integrity(image: Image.Image) -> None:
@@ -83,11 +82,6 @@ def _check_integrity(image: Image.Image) -> None:
         if image.format == "JPEG":
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()
-
-
-def apply_orientation(image: Image.Image) -> Image.Image:
-    """The image as it should be displayed (EXIF orientation applied)."""
-    return ImageOps.exif_transpose(image)
 
 
 # Thumbnail sizes: name → the longest edge in pixels. Largest first: each is made from

@@ -21,11 +21,10 @@ from mediaport.config import get_settings
 from mediaport.errors import ObjectNotUploaded
 from mediaport.imaging import UnreadableImage, render_image
 from mediaport.keys import build_variant_key, parse_object_key
-from mediaport.models import Asset, AssetStatus, Processing, RejectReason, Variant
+from mediaport.models import Asset, AssetStatus, Processing, Variant
 from mediaport.observability import logger
-from mediaport.policy import IMAGE_TYPES, scope_table
-from mediaport.settlement import settle_upload
-from mediaport.verification import Rejection, verify_upload
+from mediaport.settlement import initial_processing, settle_upload
+from mediaport.verification import Rejection, verify_stored_object
 
 
 class Outcome(StrEnum):
@@ -95,14 +94,8 @@ def _reverify_overwritten(asset: Asset) -> Asset:
     if asset.checksum is None:  # READY always has one; be explicit for the type checker
         return asset
     logger.info("READY object was overwritten; verifying again", extra={"key": asset.key})
-    settings = get_settings()
-    policy = scope_table(settings.scopes).get(asset.scope)
     try:
-        outcome = (
-            verify_upload(asset, policy, settings.max_image_pixels)
-            if policy is not None
-            else Rejection(RejectReason.TYPE_NOT_ALLOWED, f"scope {asset.scope} no longer exists")
-        )
+        outcome = verify_stored_object(asset)
     except ObjectNotUploaded:
         return asset
     if isinstance(outcome, Rejection):
@@ -117,8 +110,9 @@ def _reverify_overwritten(asset: Asset) -> Asset:
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
         storage.clear_tags(asset.bucket, asset.key)
-        processing = Processing.PENDING if outcome.mime_type in IMAGE_TYPES else Processing.SKIPPED
-        updated = repository.record_reverified(asset.asset_id, asset.checksum, outcome, processing)
+        updated = repository.record_reverified(
+            asset.asset_id, asset.checksum, outcome, initial_processing(outcome.mime_type)
+        )
         if updated is not None:
             return updated
     return repository.get_asset(asset.asset_id) or asset

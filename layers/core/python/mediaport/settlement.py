@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mediaport import repository, storage
-from mediaport.config import get_settings
 from mediaport.errors import ObjectNotUploaded
-from mediaport.models import Asset, AssetStatus, Processing, RejectReason
-from mediaport.policy import IMAGE_TYPES, scope_table
-from mediaport.verification import Rejection, verify_upload
+from mediaport.models import Asset, AssetStatus, Processing
+from mediaport.policy import IMAGE_TYPES
+from mediaport.verification import Rejection, verify_stored_object
 
 
 @dataclass(frozen=True)
@@ -41,14 +40,13 @@ def settle_upload(asset: Asset) -> Settlement:
     raise ObjectNotUploaded(f"the file for asset {asset.asset_id} changed while it was verified")
 
 
+def initial_processing(media_type: str) -> Processing:
+    """Images wait for their variants; other media have nothing to derive."""
+    return Processing.PENDING if media_type in IMAGE_TYPES else Processing.SKIPPED
+
+
 def _verify_and_transition(asset: Asset) -> Settlement:
-    settings = get_settings()
-    policy = scope_table(settings.scopes).get(asset.scope)
-    outcome = (
-        verify_upload(asset, policy, settings.max_image_pixels)
-        if policy is not None
-        else Rejection(RejectReason.TYPE_NOT_ALLOWED, f"scope {asset.scope} no longer exists")
-    )
+    outcome = verify_stored_object(asset)
     if isinstance(outcome, Rejection):
         rejected = repository.mark_rejected_if_pending(
             asset.asset_id, outcome.reason, outcome.detail
@@ -62,8 +60,9 @@ def _verify_and_transition(asset: Asset) -> Settlement:
         # Untag first: a READY asset whose object still carried the pending tag would be
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
         storage.clear_tags(asset.bucket, asset.key)
-        processing = Processing.PENDING if outcome.mime_type in IMAGE_TYPES else Processing.SKIPPED
-        ready = repository.mark_ready_if_pending(asset.asset_id, outcome, processing)
+        ready = repository.mark_ready_if_pending(
+            asset.asset_id, outcome, initial_processing(outcome.mime_type)
+        )
         if ready is not None:
             return Settlement(ready, transitioned=True)
     current = repository.get_asset(asset.asset_id)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mediaport import storage
+from mediaport.config import get_settings
 from mediaport.errors import ObjectNotUploaded
 from mediaport.imaging import PILLOW_FORMATS, UnreadableImage, inspect_image
 from mediaport.models import Asset, RejectReason, VerifiedObject
-from mediaport.policy import ScopePolicy, describe_size
+from mediaport.policy import ScopePolicy, describe_size, scope_table
 from mediaport.sniff import SNIFF_LENGTH, sniff_media_type
 
 
@@ -17,6 +18,15 @@ from mediaport.sniff import SNIFF_LENGTH, sniff_media_type
 class Rejection:
     reason: RejectReason
     detail: str
+
+
+def verify_stored_object(asset: Asset) -> VerifiedObject | Rejection:
+    """Verify an asset's object against its scope as configured now."""
+    settings = get_settings()
+    policy = scope_table(settings.scopes).get(asset.scope)
+    if policy is None:
+        return Rejection(RejectReason.TYPE_NOT_ALLOWED, f"scope {asset.scope} no longer exists")
+    return verify_upload(asset, policy, settings.max_image_pixels)
 
 
 def verify_upload(asset: Asset, policy: ScopePolicy, max_pixels: int) -> VerifiedObject | Rejection:
