@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from mediaport.http import build_resolver
+from mediaport.api.resolver import build_resolver
 from mediaport.observability import logger
 
 app = build_resolver()

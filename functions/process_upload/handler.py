@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, Json
 
 from mediaport import processing
 from mediaport.observability import logger, metrics, tracer
+from mediaport.services import current_services
 
 
 class S3ObjectRef(BaseModel):
@@ -72,7 +73,7 @@ def record_handler(record: UploadNotificationRecord) -> None:
         if not notification.eventName.startswith("ObjectCreated:"):
             continue
         outcome = processing.process_uploaded_object(
-            notification.s3.bucket.name, notification.s3.object.key
+            current_services(), notification.s3.bucket.name, notification.s3.object.key
         )
         logger.info("processed", extra={"key": notification.s3.object.key, "outcome": outcome})
 

@@ -6,8 +6,8 @@ from threading import Barrier
 import pytest
 
 from mediaport.processing import process_uploaded_object
-from mediaport.repository import get_asset
 from mediaport.settlement import settle_upload
+from mediaport.services import current_services
 from mediaport.uploads import confirm_upload
 from tests import samples
 from tests.integration.conftest import Stack
@@ -155,7 +155,7 @@ def test_ten_concurrent_confirms_make_exactly_one_transition(stack: Stack) -> No
 
     def confirm_at_once(_: int) -> bool:
         barrier.wait()
-        return confirm_upload("alice", ticket["assetId"]).transitioned
+        return confirm_upload(current_services(), "alice", ticket["assetId"]).transitioned
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         transitions = list(pool.map(confirm_at_once, range(10)))
@@ -172,14 +172,14 @@ def test_a_confirm_that_loses_the_race_to_the_event_answers_with_its_verdict(
 ) -> None:
     # Given confirm has read the asset while it was PENDING...
     ticket = stack.start_upload(samples.HTML_BYTES, "image/png")
-    snapshot = get_asset(ticket["assetId"])
+    snapshot = current_services().assets.get(ticket["assetId"])
     assert snapshot is not None
     # ...when the S3 event path settles it first (REJECTED, object deleted)...
-    process_uploaded_object(stack.bucket, ticket["key"])
+    process_uploaded_object(current_services(), stack.bucket, ticket["key"])
     assert not stack.object_exists(ticket["key"])
 
     # ...then the late settle reports that verdict instead of "not uploaded" or an outage.
-    settlement = settle_upload(snapshot)
+    settlement = settle_upload(current_services(), snapshot)
 
     assert settlement.transitioned is False
     assert settlement.asset.status.value == "REJECTED"

@@ -3,6 +3,7 @@
 import base64
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 from datetime import UTC, datetime
 
 import pytest
@@ -19,10 +20,13 @@ def test_presign_records_a_pending_asset_and_returns_a_signed_put(stack: Stack) 
     assert ticket["method"] == "PUT"
     assert ticket["headers"] == {
         "Content-Type": "image/jpeg",
+        "Content-Length": "1234",
         "x-amz-tagging": "mediaport-upload=pending",
         "If-None-Match": "*",
     }
     assert "X-Amz-Signature=" in ticket["uploadUrl"]
+    signed = parse_qs(urlsplit(ticket["uploadUrl"]).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "content-length" in signed  # S3 refuses a body of any other size
     assert "if-none-match" in ticket["uploadUrl"].lower()  # signed: S3 refuses an overwrite
     assert "x-amz-tagging" in ticket["uploadUrl"].lower()
     assert datetime.fromisoformat(ticket["expiresAt"]) > datetime.now(UTC)
@@ -40,7 +44,7 @@ def test_presign_records_a_pending_asset_and_returns_a_signed_put(stack: Stack) 
 
 def test_presign_post_returns_a_policy_that_limits_size_and_type(stack: Stack) -> None:
     response = stack.presign(
-        filename="a.png", contentType="image/png", size=10, scope="PROFILE_AVATAR", method="POST"
+        filename="a.png", contentType="image/png", size=4096, scope="PROFILE_AVATAR", method="POST"
     )
 
     assert response.status_code == 201
@@ -52,7 +56,8 @@ def test_presign_post_returns_a_policy_that_limits_size_and_type(stack: Stack) -
     assert fields["Content-Type"] == "image/png"
     assert "policy" in fields
     policy = json.loads(base64.b64decode(fields["policy"]))
-    assert ["content-length-range", 1, 2 * 1024 * 1024] in policy["conditions"]
+    # Exactly the declared size, not merely the scope's maximum.
+    assert ["content-length-range", 4096, 4096] in policy["conditions"]
     assert {"Content-Type": "image/png"} in policy["conditions"]
 
 

@@ -1,32 +1,51 @@
-"""Settings, read from the environment once per cold start (never at import time)."""
+"""Settings, read from the environment once per cold start (never at import time).
+
+Handlers read them (``get_settings()``) and pass what a use case needs; nothing deeper in
+the domain looks them up. The table and bucket have no defaults: on AWS the stack sets
+them, locally the local stack does, and a missing one fails the first invocation with a
+message naming the variable, instead of silently naming some other deployment's
+resources.
+"""
 
 from __future__ import annotations
 
 import functools
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediaport.policy import ScopePolicy
 
+# A URL presigned with a Lambda role's temporary credentials stops working when those
+# credentials expire, whatever its own expiry says, and Lambda promises no remaining
+# lifetime for them. One hour is what can be honoured (docs/deploy.md).
+MAX_URL_EXPIRY_SECONDS = 3600
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is missing or has an invalid setting."""
+
 
 class Settings(BaseSettings):
-    """Every knob, with defaults that make the local stack work without a `.env` file."""
+    """Every knob. Only the resource names are required; every other default is safe."""
 
     model_config = SettingsConfigDict(env_prefix="MEDIAPORT_", extra="ignore", frozen=True)
 
-    table_name: str = "mediaport-assets"
-    bucket_name: str = "mediaport-media"
+    table_name: str = Field(min_length=3)
+    bucket_name: str = Field(min_length=3)
+    idempotency_table_name: str | None = None
     region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("MEDIAPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
     # How long a presigned upload URL or POST policy stays valid.
-    presign_expires_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    presign_expires_seconds: int = Field(default=900, ge=60, le=MAX_URL_EXPIRY_SECONDS)
     # How long a presigned download URL (variants, originals) stays valid.
-    download_expires_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    download_expires_seconds: int = Field(default=3600, ge=60, le=MAX_URL_EXPIRY_SECONDS)
     # A PENDING asset whose upload never arrives is removed by DynamoDB TTL after this.
     pending_ttl_seconds: int = Field(default=24 * 3600, ge=300)
+    # A REJECTED asset's record (its reason, for the client to read) is kept this long.
+    rejected_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
     # Scope policies that replace or add to the defaults, e.g.
     # {"BANNER": {"types": ["image/png"], "maxBytes": 1048576}}.
     scopes: dict[str, ScopePolicy] = Field(default_factory=dict)
@@ -39,4 +58,11 @@ class Settings(BaseSettings):
 @functools.cache
 def get_settings() -> Settings:
     """The settings of this process, validated on first use and reused while warm."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"MEDIAPORT_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigurationError(f"invalid function configuration: {problems}") from None

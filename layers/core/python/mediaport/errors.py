@@ -56,6 +56,18 @@ class AssetNotPending(MediaportError):
     status, slug, title = 409, "asset-not-pending", "The asset can no longer be confirmed"
 
 
+class IdempotencyKeyInProgress(MediaportError):
+    """The first request with this Idempotency-Key has not finished yet."""
+
+    status, slug, title = 409, "idempotency-key-in-progress", "A request with this key is running"
+
+
+class IdempotencyKeyReused(MediaportError):
+    """This Idempotency-Key was used with a different request (IETF draft: 422)."""
+
+    status, slug, title = 422, "idempotency-key-reused", "This key was used for another request"
+
+
 class VerificationFailed(MediaportError):
     status, slug, title = 422, "verification-failed", "The uploaded file was rejected"
 
@@ -68,4 +80,33 @@ class VerificationFailed(MediaportError):
 
 
 class StorageUnavailable(MediaportError):
+    """S3 could not be reached or answered with an outage; the cause is only logged."""
+
     status, slug, title = 503, "storage-unavailable", "Storage is temporarily unavailable"
+
+    def __init__(self, detail: str = "The file store did not answer; retry shortly.") -> None:
+        super().__init__(detail)
+
+
+class TableUnavailable(MediaportError):
+    """DynamoDB throttled or failed; the cause is only logged."""
+
+    status, slug, title = 503, "table-unavailable", "The asset table is temporarily unavailable"
+
+    def __init__(self, detail: str = "The asset table did not answer; retry shortly.") -> None:
+        super().__init__(detail)
+
+
+class InternalFailure(MediaportError):
+    """Our bug (e.g. a request DynamoDB refuses as invalid): never worth a retry."""
+
+    status, slug, title = 500, "internal-error", "Something went wrong on our side"
+
+    def __init__(
+        self, detail: str = "The request failed on our side; it was logged with its id."
+    ) -> None:
+        super().__init__(detail)
+
+
+class TableRequestRefused(InternalFailure):
+    """DynamoDB refused a request as invalid: our bug, reported without its text."""

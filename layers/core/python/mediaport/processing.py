@@ -16,15 +16,21 @@ import io
 from enum import StrEnum
 from urllib.parse import unquote_plus
 
-from mediaport import repository, storage
-from mediaport.config import get_settings
+from mediaport.adapters import storage
 from mediaport.errors import ObjectNotUploaded
 from mediaport.imaging import UnreadableImage, render_image
 from mediaport.keys import build_variant_key, parse_object_key
-from mediaport.models import Asset, AssetStatus, Processing, Variant
+from mediaport.model import Asset, AssetStatus, Processing, Variant, utcnow
 from mediaport.observability import logger
-from mediaport.settlement import initial_processing, settle_upload
-from mediaport.verification import Rejection, verify_stored_object
+from mediaport.services import Services
+from mediaport.settlement import (
+    count_transition,
+    initial_processing,
+    rejected_record_expiry,
+    settle_upload,
+    verify,
+)
+from mediaport.verification import Rejection
 
 
 class Outcome(StrEnum):
@@ -38,20 +44,20 @@ class Outcome(StrEnum):
     PROCESSING_FAILED = "PROCESSING_FAILED"
 
 
-def process_uploaded_object(bucket: str, event_key: str) -> Outcome:
+def process_uploaded_object(services: Services, bucket: str, event_key: str) -> Outcome:
     """Handle one ``ObjectCreated`` notification; ``event_key`` as S3 sends it (URL-encoded)."""
     key = unquote_plus(event_key)  # S3 encodes keys in events: spaces as "+", UTF-8 as %XX
-    if bucket != get_settings().bucket_name:
+    if bucket != services.settings.bucket_name:
         logger.warning("event for a bucket that is not ours", extra={"bucket": bucket})
         return Outcome.IGNORED
     parsed = parse_object_key(key)
-    asset = repository.get_asset(parsed[1]) if parsed else None
+    asset = services.assets.get(parsed[1]) if parsed else None
     if asset is None or asset.key != key:
         return _delete_stray(bucket, key, "no asset has this key")
 
     if asset.status is AssetStatus.PENDING:
         try:
-            asset = settle_upload(asset).asset
+            asset = settle_upload(services, asset).asset
         except ObjectNotUploaded:
             # Deleted since the event was sent (S3 is strongly consistent): nothing to verify.
             logger.info("object already gone", extra={"key": key})
@@ -62,7 +68,7 @@ def process_uploaded_object(bucket: str, event_key: str) -> Outcome:
             logger.info("object already gone", extra={"key": key})
             return Outcome.IGNORED
         if head.etag != asset.checksum:
-            asset = _reverify_overwritten(asset)
+            asset = _reverify_overwritten(services, asset)
     else:
         head = storage.head_object(bucket, key)
         if head is None or head.etag == asset.checksum:
@@ -74,7 +80,7 @@ def process_uploaded_object(bucket: str, event_key: str) -> Outcome:
     if asset.status is AssetStatus.REJECTED:
         return Outcome.REJECTED
     if asset.status is AssetStatus.READY and asset.processing is Processing.PENDING:
-        return _make_variants(asset)
+        return _make_variants(services, asset)
     return Outcome.READY if asset.status is AssetStatus.READY else Outcome.IGNORED
 
 
@@ -84,7 +90,7 @@ def _delete_stray(bucket: str, key: str, why: str) -> Outcome:
     return Outcome.STRAY_DELETED
 
 
-def _reverify_overwritten(asset: Asset) -> Asset:
+def _reverify_overwritten(services: Services, asset: Asset) -> Asset:
     """A READY asset whose object changed (its presigned URL reused) is verified again.
 
     New bytes that pass become the asset's (variants are made again); bytes that fail
@@ -95,14 +101,19 @@ def _reverify_overwritten(asset: Asset) -> Asset:
         return asset
     logger.info("READY object was overwritten; verifying again", extra={"key": asset.key})
     try:
-        outcome = verify_stored_object(asset)
+        outcome = verify(services, asset)
     except ObjectNotUploaded:
         return asset
     if isinstance(outcome, Rejection):
-        rejected = repository.mark_rejected_if_ready(
-            asset.asset_id, asset.checksum, outcome.reason, outcome.detail
+        rejected = services.assets.apply(
+            asset.reject_overwrite(
+                outcome.reason,
+                outcome.detail,
+                keep_until=utcnow() + rejected_record_expiry(services),
+            )
         )
         if rejected is not None:
+            count_transition(rejected)
             storage.delete_object(asset.bucket, asset.key)
             for variant in asset.variants.values():
                 storage.delete_object(asset.bucket, variant.key)
@@ -110,15 +121,15 @@ def _reverify_overwritten(asset: Asset) -> Asset:
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
         storage.clear_tags(asset.bucket, asset.key)
-        updated = repository.record_reverified(
-            asset.asset_id, asset.checksum, outcome, initial_processing(outcome.mime_type)
+        updated = services.assets.apply(
+            asset.accept_overwrite(outcome, initial_processing(outcome.mime_type))
         )
         if updated is not None:
             return updated
-    return repository.get_asset(asset.asset_id) or asset
+    return services.assets.get(asset.asset_id) or asset
 
 
-def _make_variants(asset: Asset) -> Outcome:
+def _make_variants(services: Services, asset: Asset) -> Outcome:
     """Decode the verified bytes once, write the WebP variants, record them (once)."""
     checksum, media_type = asset.checksum, asset.mime_type
     if checksum is None or media_type is None:  # READY always has both; be explicit anyway
@@ -126,12 +137,12 @@ def _make_variants(asset: Asset) -> Outcome:
     # If-Match on the verified ETag: bytes written since are never derived from unverified.
     data = storage.read_object(asset.bucket, asset.key, checksum)
     try:
-        rendition = render_image(io.BytesIO(data), media_type, get_settings().max_image_pixels)
+        rendition = render_image(io.BytesIO(data), media_type, services.settings.max_image_pixels)
     except UnreadableImage as problem:
         logger.warning(
             "variants could not be made", extra={"key": asset.key, "detail": problem.detail}
         )
-        repository.record_processing_failed(asset.asset_id, checksum)
+        services.assets.apply(asset.mark_processing_failed())
         return Outcome.PROCESSING_FAILED
     variants: dict[str, Variant] = {}
     for rendered in rendition.variants:
@@ -140,13 +151,13 @@ def _make_variants(asset: Asset) -> Outcome:
         variants[rendered.name] = Variant(
             key=key, width=rendered.width, height=rendered.height, bytes=len(rendered.webp)
         )
-    repository.record_variants(
-        asset.asset_id,
-        checksum,
-        width=rendition.width,
-        height=rendition.height,
-        dominant_color=rendition.dominant_color,
-        placeholder=rendition.placeholder,
-        variants=variants,
+    services.assets.apply(
+        asset.record_rendition(
+            width=rendition.width,
+            height=rendition.height,
+            dominant_color=rendition.dominant_color,
+            placeholder=rendition.placeholder,
+            variants=variants,
+        )
     )
     return Outcome.PROCESSED

@@ -1,18 +1,25 @@
 """Settling an upload: verify what is in storage, then make the one state change.
 
 Confirm and the S3 event path both call ``settle_upload``. The transition is a
-conditional write, so whichever comes first decides and the other changes nothing.
+conditional write, so whichever comes first decides and the other changes nothing; the
+one that made it counts it (``UploadsReady`` / ``UploadsRejected``), so each transition
+is counted exactly once, by whichever path made it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from mediaport import repository, storage
+from aws_lambda_powertools.metrics import MetricUnit
+
+from mediaport.adapters import storage
 from mediaport.errors import ObjectNotUploaded
-from mediaport.models import Asset, AssetStatus, Processing
-from mediaport.policy import IMAGE_TYPES
-from mediaport.verification import Rejection, verify_stored_object
+from mediaport.model import Asset, AssetStatus, Processing, utcnow
+from mediaport.observability import metrics
+from mediaport.policy import IMAGE_TYPES, scope_table
+from mediaport.services import Services
+from mediaport.verification import Rejection, VerifiedObject, verify_stored_object
 
 
 @dataclass(frozen=True)
@@ -22,17 +29,17 @@ class Settlement:
     transitioned: bool
 
 
-def settle_upload(asset: Asset) -> Settlement:
+def settle_upload(services: Services, asset: Asset) -> Settlement:
     """Verify a PENDING asset's object and mark it READY or REJECTED (at most once)."""
     for _attempt in range(2):
         try:
-            return _verify_and_transition(asset)
+            return _verify_and_transition(services, asset)
         except (storage.ObjectChanged, ObjectNotUploaded) as problem:
             # Another settler (the S3 event, or a concurrent confirm) may have decided and
             # deleted the object before or while this one read it: its decision is the
             # answer. If nobody decided, a missing object is missing, and bytes replaced
             # mid-read are verified again.
-            current = repository.get_asset(asset.asset_id)
+            current = services.assets.get(asset.asset_id)
             if current is not None and current.status is not AssetStatus.PENDING:
                 return Settlement(current, transitioned=False)
             if isinstance(problem, ObjectNotUploaded):
@@ -40,18 +47,38 @@ def settle_upload(asset: Asset) -> Settlement:
     raise ObjectNotUploaded(f"the file for asset {asset.asset_id} changed while it was verified")
 
 
+def verify(services: Services, asset: Asset) -> VerifiedObject | Rejection:
+    """Verify an asset's object against its scope and the pixel budget as configured now."""
+    settings = services.settings
+    return verify_stored_object(asset, scope_table(settings.scopes), settings.max_image_pixels)
+
+
 def initial_processing(media_type: str) -> Processing:
     """Images wait for their variants; other media have nothing to derive."""
     return Processing.PENDING if media_type in IMAGE_TYPES else Processing.SKIPPED
 
 
-def _verify_and_transition(asset: Asset) -> Settlement:
-    outcome = verify_stored_object(asset)
+def count_transition(asset: Asset) -> None:
+    """Count a transition this caller made (READY or REJECTED), once."""
+    name = "UploadsReady" if asset.status is AssetStatus.READY else "UploadsRejected"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def rejected_record_expiry(services: Services) -> timedelta:
+    return timedelta(seconds=services.settings.rejected_ttl_seconds)
+
+
+def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
+    outcome = verify(services, asset)
     if isinstance(outcome, Rejection):
-        rejected = repository.mark_rejected_if_pending(
-            asset.asset_id, outcome.reason, outcome.detail
+        transition = asset.mark_rejected(
+            outcome.reason,
+            outcome.detail,
+            keep_until=utcnow() + rejected_record_expiry(services),
         )
+        rejected = services.assets.apply(transition)
         if rejected is not None:
+            count_transition(rejected)
             # The record says REJECTED before the bytes go, so nothing is left half-done:
             # if this delete fails, the pending tag still lets the lifecycle rule remove it.
             storage.delete_object(asset.bucket, asset.key)
@@ -60,10 +87,11 @@ def _verify_and_transition(asset: Asset) -> Settlement:
         # Untag first: a READY asset whose object still carried the pending tag would be
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
         storage.clear_tags(asset.bucket, asset.key)
-        ready = repository.mark_ready_if_pending(
-            asset.asset_id, outcome, initial_processing(outcome.mime_type)
+        ready = services.assets.apply(
+            asset.mark_ready(outcome, initial_processing(outcome.mime_type))
         )
         if ready is not None:
+            count_transition(ready)
             return Settlement(ready, transitioned=True)
-    current = repository.get_asset(asset.asset_id)
+    current = services.assets.get(asset.asset_id)
     return Settlement(current or asset, transitioned=False)

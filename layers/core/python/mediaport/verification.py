@@ -3,14 +3,14 @@ the S3 event path, so both reach the same verdict."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mediaport import storage
-from mediaport.config import get_settings
+from mediaport.adapters import storage
 from mediaport.errors import ObjectNotUploaded
 from mediaport.imaging import PILLOW_FORMATS, UnreadableImage, inspect_image
-from mediaport.models import Asset, RejectReason, VerifiedObject
-from mediaport.policy import ScopePolicy, describe_size, scope_table
+from mediaport.model import Asset, RejectReason, VerifiedObject
+from mediaport.policy import ScopePolicy, describe_size
 from mediaport.sniff import SNIFF_LENGTH, sniff_media_type
 
 
@@ -20,13 +20,14 @@ class Rejection:
     detail: str
 
 
-def verify_stored_object(asset: Asset) -> VerifiedObject | Rejection:
+def verify_stored_object(
+    asset: Asset, scopes: Mapping[str, ScopePolicy], max_pixels: int
+) -> VerifiedObject | Rejection:
     """Verify an asset's object against its scope as configured now."""
-    settings = get_settings()
-    policy = scope_table(settings.scopes).get(asset.scope)
+    policy = scopes.get(asset.scope)
     if policy is None:
         return Rejection(RejectReason.TYPE_NOT_ALLOWED, f"scope {asset.scope} no longer exists")
-    return verify_upload(asset, policy, settings.max_image_pixels)
+    return verify_upload(asset, policy, max_pixels)
 
 
 def verify_upload(asset: Asset, policy: ScopePolicy, max_pixels: int) -> VerifiedObject | Rejection:
@@ -43,6 +44,13 @@ def verify_upload(asset: Asset, policy: ScopePolicy, max_pixels: int) -> Verifie
             RejectReason.TOO_LARGE,
             f"the file is {describe_size(head.size)}; scope {asset.scope} allows at most "
             f"{describe_size(policy.max_bytes)}",
+        )
+    if head.size != asset.declared_size:
+        # Presign signs the declared size, but moto (and a misbehaving proxy) may not
+        # enforce a signature: this check is the real guard.
+        return Rejection(
+            RejectReason.SIZE_MISMATCH,
+            f"the file is {head.size:,} bytes but {asset.declared_size:,} were declared",
         )
     first_bytes = storage.read_range(asset.bucket, asset.key, 0, SNIFF_LENGTH - 1, head.etag)
     detected = sniff_media_type(first_bytes)

@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
-from pynamodb.exceptions import PynamoDBException
 
-from mediaport.errors import InvalidRequest, MediaportError, StorageUnavailable, Unauthorized
+from mediaport.errors import InternalFailure, InvalidRequest, MediaportError, Unauthorized
 from mediaport.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -40,7 +39,7 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     descriptions = {
         400: "The request is not valid; `errors` names each field.",
         401: "Missing, malformed, wrongly signed or expired bearer token.",
-        403: "The asset belongs to someone else.",
+        403: "Not yours to do: the asset belongs to someone else, or the route is for admins.",
         404: "No such asset.",
         409: "The asset is not in a state that allows this.",
         422: "The uploaded file failed verification; the asset is now REJECTED.",
@@ -70,7 +69,7 @@ def build_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(MediaportError)
     def _domain_problem(error: MediaportError) -> Response[str]:
         if error.status >= 500:
-            logger.exception("storage failure")
+            logger.warning("answered a server-side problem", extra={"problem": error.slug})
         return problem_response(error, app.current_event.path)
 
     @app.exception_handler(RequestValidationError)
@@ -81,10 +80,12 @@ def build_resolver() -> APIGatewayHttpResolver:
             InvalidRequest(f"invalid {names}", errors=errors), app.current_event.path
         )
 
-    @app.exception_handler(PynamoDBException)
-    def _table_unavailable(error: PynamoDBException) -> Response[str]:
-        logger.exception("table failure")
-        return problem_response(StorageUnavailable(str(error)), app.current_event.path)
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        # Our bug: the log gets the traceback (with the correlation id Powertools keeps);
+        # the client gets a fixed sentence and the request id to quote.
+        logger.exception("unhandled error")
+        return problem_response(InternalFailure(), app.current_event.path)
 
     return app
 

@@ -1,4 +1,9 @@
-"""The media bucket: the only module that talks to S3."""
+"""The media bucket: the only module that talks to S3.
+
+botocore errors are translated here, once: an outage becomes ``StorageUnavailable`` with a
+fixed sentence (the cause is logged with the request's correlation id), a deleted or
+replaced object becomes ``ObjectChanged``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mediaport.config import get_settings
 from mediaport.errors import StorageUnavailable
+from mediaport.observability import logger
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 _REPLACED = {"412", "PreconditionFailed"}
@@ -33,7 +38,6 @@ class ObjectHead:
 @functools.cache
 def s3_client() -> Any:
     """One S3 client per process, built on first use and reused while warm."""
-    settings = get_settings()
     emulated = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
     config = Config(
         signature_version="s3v4",
@@ -41,7 +45,8 @@ def s3_client() -> Any:
         s3={"addressing_style": "path" if emulated else "virtual"},
         retries={"mode": "standard", "max_attempts": 3},
     )
-    return boto3.client("s3", region_name=settings.region, config=config)
+    # The region comes from the environment (Lambda sets AWS_REGION; so does the local stack).
+    return boto3.client("s3", config=config)
 
 
 def head_object(bucket: str, key: str) -> ObjectHead | None:
@@ -51,9 +56,9 @@ def head_object(bucket: str, key: str) -> ObjectHead | None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _MISSING:
             return None
-        raise StorageUnavailable(f"could not read {key}: {error}") from error
+        raise _unavailable("read", key, error) from error
     except BotoCoreError as error:
-        raise StorageUnavailable(f"could not read {key}: {error}") from error
+        raise _unavailable("read", key, error) from error
     return ObjectHead(
         size=response["ContentLength"],
         etag=response["ETag"].strip('"'),
@@ -78,9 +83,9 @@ def _get_bytes(bucket: str, key: str, etag: str | None, **params: Any) -> bytes:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _MISSING | _REPLACED:
             raise ObjectChanged(f"{key} was deleted or replaced while it was read") from error
-        raise StorageUnavailable(f"could not read {key}: {error}") from error
+        raise _unavailable("read", key, error) from error
     except BotoCoreError as error:
-        raise StorageUnavailable(f"could not read {key}: {error}") from error
+        raise _unavailable("read", key, error) from error
 
 
 class RangedObject(io.RawIOBase):
@@ -129,9 +134,9 @@ def read_object(bucket: str, key: str, etag: str) -> bytes:
     return _get_bytes(bucket, key, etag)
 
 
-# Variant keys are stable per asset, so a cached copy may outlive a re-made variant by
-# at most this long (re-making happens only after a verified overwrite).
-VARIANT_CACHE_CONTROL = "public, max-age=86400"
+# Variant keys name the bytes they were made from (content-addressed), so a key's content
+# never changes and may be cached for good.
+VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 def put_variant(bucket: str, key: str, webp: bytes) -> None:
@@ -145,7 +150,7 @@ def put_variant(bucket: str, key: str, webp: bytes) -> None:
             CacheControl=VARIANT_CACHE_CONTROL,
         )
     except (ClientError, BotoCoreError) as error:
-        raise StorageUnavailable(f"could not write {key}: {error}") from error
+        raise _unavailable("write", key, error) from error
 
 
 def delete_object(bucket: str, key: str) -> None:
@@ -153,7 +158,7 @@ def delete_object(bucket: str, key: str) -> None:
     try:
         s3_client().delete_object(Bucket=bucket, Key=key)
     except (ClientError, BotoCoreError) as error:
-        raise StorageUnavailable(f"could not delete {key}: {error}") from error
+        raise _unavailable("delete", key, error) from error
 
 
 def clear_tags(bucket: str, key: str) -> None:
@@ -163,18 +168,19 @@ def clear_tags(bucket: str, key: str) -> None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _MISSING:
             return
-        raise StorageUnavailable(f"could not untag {key}: {error}") from error
+        raise _unavailable("untag", key, error) from error
     except BotoCoreError as error:
-        raise StorageUnavailable(f"could not untag {key}: {error}") from error
+        raise _unavailable("untag", key, error) from error
 
 
 def presign_put(
-    bucket: str, key: str, content_type: str, tagging: str, expires_in: int
+    bucket: str, key: str, content_type: str, size: int, tagging: str, expires_in: int
 ) -> tuple[str, dict[str, str]]:
     """A presigned PUT URL and the headers the client must send with it (they are signed).
 
-    ``If-None-Match: *`` makes S3 itself refuse (412) a second PUT to the key, so the URL
-    cannot replace bytes that were already uploaded (and perhaps verified) before it expires.
+    ``Content-Length`` is signed, so S3 refuses a body of any other size (a browser sets
+    it from the body itself). ``If-None-Match: *`` makes S3 refuse (412) a second PUT to
+    the key, so the URL cannot replace bytes already uploaded (and perhaps verified).
     """
     url = s3_client().generate_presigned_url(
         "put_object",
@@ -182,18 +188,25 @@ def presign_put(
             "Bucket": bucket,
             "Key": key,
             "ContentType": content_type,
+            "ContentLength": size,
             "Tagging": tagging,
             "IfNoneMatch": "*",
         },
         ExpiresIn=expires_in,
     )
-    return url, {"Content-Type": content_type, "x-amz-tagging": tagging, "If-None-Match": "*"}
+    headers = {
+        "Content-Type": content_type,
+        "Content-Length": str(size),
+        "x-amz-tagging": tagging,
+        "If-None-Match": "*",
+    }
+    return url, headers
 
 
 def presign_post(
-    bucket: str, key: str, content_type: str, tagging: str, max_bytes: int, expires_in: int
+    bucket: str, key: str, content_type: str, size: int, tagging: str, expires_in: int
 ) -> tuple[str, dict[str, str]]:
-    """A presigned POST policy: S3 itself enforces the size range and the exact type."""
+    """A presigned POST policy: S3 itself enforces the exact size and the exact type."""
     tagging_xml = _tagging_document(tagging)
     post = s3_client().generate_presigned_post(
         Bucket=bucket,
@@ -202,7 +215,7 @@ def presign_post(
         Conditions=[
             {"Content-Type": content_type},
             {"tagging": tagging_xml},
-            ["content-length-range", 1, max_bytes],
+            ["content-length-range", size, size],
         ],
         ExpiresIn=expires_in,
     )
@@ -225,3 +238,11 @@ def _tagging_document(tagging: str) -> str:
         for key, _, value in (pair.partition("=") for pair in tagging.split("&"))
     )
     return f"<Tagging><TagSet>{tags}</TagSet></Tagging>"
+
+
+def _unavailable(doing: str, key: str, error: Exception) -> StorageUnavailable:
+    # The cause (botocore's text) is for the log; the client gets a fixed sentence.
+    logger.warning(
+        "storage request failed", extra={"doing": doing, "key": key, "error": str(error)}
+    )
+    return StorageUnavailable()

@@ -1,0 +1,253 @@
+"""The asset and its state machine: which change is legal is decided here, without I/O.
+
+A method such as ``asset.mark_ready(verified)`` checks that the change is legal for the
+asset as read and returns a ``Transition``: what the stored asset must still be, and what
+changes. The table adapter turns it into one conditional write, so whichever writer comes
+first wins and a stale decision changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class AssetStatus(StrEnum):
+    PENDING = "PENDING"
+    READY = "READY"
+    REJECTED = "REJECTED"
+    DELETED = "DELETED"
+    QUARANTINED = "QUARANTINED"
+
+
+class Processing(StrEnum):
+    PENDING = "PENDING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class RejectReason(StrEnum):
+    """Why a file was rejected; machine-readable, stable across releases."""
+
+    EMPTY_FILE = "EMPTY_FILE"
+    TOO_LARGE = "TOO_LARGE"
+    SIZE_MISMATCH = "SIZE_MISMATCH"
+    UNRECOGNIZED_TYPE = "UNRECOGNIZED_TYPE"
+    TYPE_MISMATCH = "TYPE_MISMATCH"
+    TYPE_NOT_ALLOWED = "TYPE_NOT_ALLOWED"
+    IMAGE_TOO_MANY_PIXELS = "IMAGE_TOO_MANY_PIXELS"
+    IMAGE_CORRUPT = "IMAGE_CORRUPT"
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Variant(CamelModel):
+    key: str
+    width: int
+    height: int
+    bytes: int
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IllegalTransition(Exception):
+    """A change the state machine does not allow from the asset's current state."""
+
+
+class VerifiedObject(CamelModel):
+    """What verification learned from the bytes in storage."""
+
+    mime_type: str
+    size: int
+    checksum: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A decided change: the state the stored asset must still be in, and what changes.
+
+    ``changes`` maps Asset field names to new values; ``None`` removes the field.
+    """
+
+    asset_id: str
+    expect_status: AssetStatus
+    changes: Mapping[str, Any]
+    # The bytes the decision was made for (READY assets): a newer upload voids it.
+    expect_checksum: str | None = None
+    expect_processing: tuple[Processing, ...] = field(default=())
+
+
+# Facts learned from one version of the bytes; they go when those bytes go.
+_IMAGE_FACTS = ("width", "height", "aspect_ratio", "dominant_color", "placeholder", "variants")
+_VERIFIED_FACTS = ("mime_type", "size", "checksum")
+
+
+class Asset(CamelModel):
+    """One uploaded (or about to be uploaded) file and everything known about it."""
+
+    asset_id: str
+    user_id: str
+    scope: str
+    status: AssetStatus
+    bucket: str
+    key: str
+    filename: str
+    original_filename: str
+    declared_type: str
+    declared_size: int
+    profile_id: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    checksum: str | None = None
+    width: int | None = None
+    height: int | None = None
+    aspect_ratio: float | None = None
+    dominant_color: str | None = None
+    placeholder: str | None = None
+    variants: dict[str, Variant] = Field(default_factory=dict)
+    processing: Processing | None = None
+    reject_reason: RejectReason | None = None
+    reject_detail: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    version: int | None = None
+
+    # --- PENDING: the upload settles once --------------------------------------------
+
+    def mark_ready(self, verified: VerifiedObject, processing: Processing) -> Transition:
+        """PENDING → READY with what verification learned; the TTL goes."""
+        self._require(AssetStatus.PENDING, "become READY")
+        return Transition(
+            self.asset_id,
+            AssetStatus.PENDING,
+            {
+                "status": AssetStatus.READY,
+                "processing": processing,
+                "expires_at": None,
+                **_verified_changes(verified),
+            },
+        )
+
+    def mark_rejected(
+        self, reason: RejectReason, detail: str, *, keep_until: datetime
+    ) -> Transition:
+        """PENDING → REJECTED; the record itself expires at ``keep_until``."""
+        self._require(AssetStatus.PENDING, "be rejected")
+        return Transition(
+            self.asset_id,
+            AssetStatus.PENDING,
+            {
+                "status": AssetStatus.REJECTED,
+                "reject_reason": reason,
+                "reject_detail": detail,
+                "expires_at": keep_until,
+            },
+        )
+
+    # --- READY: its object was overwritten (a reused presigned URL) --------------------
+
+    def accept_overwrite(self, verified: VerifiedObject, processing: Processing) -> Transition:
+        """READY stays READY with the new bytes' facts; what was derived from the old goes."""
+        checksum = self._require_ready_bytes("take new bytes")
+        changes: dict[str, Any] = dict.fromkeys(_IMAGE_FACTS)
+        changes.update(processing=processing, **_verified_changes(verified))
+        return Transition(self.asset_id, AssetStatus.READY, changes, expect_checksum=checksum)
+
+    def reject_overwrite(
+        self, reason: RejectReason, detail: str, *, keep_until: datetime
+    ) -> Transition:
+        """READY → REJECTED: S3 kept no copy of the verified bytes, so nothing is served."""
+        checksum = self._require_ready_bytes("be rejected")
+        changes: dict[str, Any] = dict.fromkeys((*_IMAGE_FACTS, *_VERIFIED_FACTS, "processing"))
+        changes.update(
+            status=AssetStatus.REJECTED,
+            reject_reason=reason,
+            reject_detail=detail,
+            expires_at=keep_until,
+        )
+        return Transition(self.asset_id, AssetStatus.READY, changes, expect_checksum=checksum)
+
+    # --- READY: processing of the verified bytes -------------------------------------
+
+    def record_rendition(
+        self,
+        *,
+        width: int,
+        height: int,
+        dominant_color: str,
+        placeholder: str,
+        variants: Mapping[str, Variant],
+        retrying_failed: bool = False,
+    ) -> Transition:
+        """Processing PENDING → DONE for these bytes (also FAILED → DONE on a last retry)."""
+        checksum = self._require_ready_bytes("record variants")
+        allowed = (
+            (Processing.PENDING, Processing.FAILED) if retrying_failed else (Processing.PENDING,)
+        )
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {
+                "processing": Processing.DONE,
+                "width": width,
+                "height": height,
+                "aspect_ratio": round(width / height, 4),
+                "dominant_color": dominant_color,
+                "placeholder": placeholder,
+                "variants": dict(variants),
+            },
+            expect_checksum=checksum,
+            expect_processing=allowed,
+        )
+
+    def mark_processing_failed(self) -> Transition:
+        """Processing PENDING → FAILED: the asset stays READY (its bytes passed verification)."""
+        checksum = self._require_ready_bytes("fail processing")
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {"processing": Processing.FAILED},
+            expect_checksum=checksum,
+            expect_processing=(Processing.PENDING,),
+        )
+
+    def _require(self, status: AssetStatus, action: str) -> None:
+        if self.status is not status:
+            raise IllegalTransition(
+                f"asset {self.asset_id} is {self.status.value} and cannot {action}"
+            )
+
+    def _require_ready_bytes(self, action: str) -> str:
+        self._require(AssetStatus.READY, action)
+        if self.checksum is None:
+            raise IllegalTransition(f"asset {self.asset_id} is READY without a checksum")
+        return self.checksum
+
+
+def _verified_changes(verified: VerifiedObject) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "mime_type": verified.mime_type,
+        "size": verified.size,
+        "checksum": verified.checksum,
+    }
+    if verified.width and verified.height:
+        changes.update(
+            width=verified.width,
+            height=verified.height,
+            aspect_ratio=round(verified.width / verified.height, 4),
+        )
+    return changes

@@ -1,0 +1,44 @@
+"""Names the CDK stack and the domain must agree on, written once.
+
+``infra`` reads this module at synth time and ``mediaport`` at run time; it imports
+nothing, so synth pulls in no runtime dependency.
+"""
+
+from __future__ import annotations
+
+# --- S3 -------------------------------------------------------------------------------
+# Only UPLOAD_PREFIX notifies; variants go under DERIVED_PREFIX so that writing one never
+# triggers processing again.
+UPLOAD_PREFIX = "media/"
+DERIVED_PREFIX = "derived/"
+
+# Presign signs every upload with this object tag; it is cleared just before the asset
+# becomes READY, so a lifecycle rule expires uploads whose asset never did.
+PENDING_TAG_KEY = "mediaport-upload"
+PENDING_TAG_VALUE = "pending"
+
+# --- DynamoDB: the asset table ----------------------------------------------------------
+TABLE_PARTITION_KEY = "assetId"
+TTL_ATTRIBUTE = "expiresAt"
+# A user's assets by creation time.
+OWNER_INDEX_NAME = "byOwner"
+OWNER_INDEX_PARTITION_KEY = "userId"
+OWNER_INDEX_SORT_KEY = "createdAt"
+# A user's assets in one status, by creation time: the sort key is "{status}#{createdAt}".
+STATUS_INDEX_NAME = "byOwnerStatus"
+STATUS_INDEX_PARTITION_KEY = "userId"
+STATUS_INDEX_SORT_KEY = "statusCreatedAt"
+
+# --- DynamoDB: the idempotency table (Powertools' default key and TTL attribute names) ---
+IDEMPOTENCY_PARTITION_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+# --- Function environment: the variables the stack sets and the settings read ----------
+ENV_TABLE_NAME = "MEDIAPORT_TABLE_NAME"
+ENV_BUCKET_NAME = "MEDIAPORT_BUCKET_NAME"
+ENV_IDEMPOTENCY_TABLE_NAME = "MEDIAPORT_IDEMPOTENCY_TABLE_NAME"
+
+# --- Identity ----------------------------------------------------------------------------
+# The JWT claim that lists a user's groups (Cognito's), and the group admin routes need.
+GROUPS_CLAIM = "cognito:groups"
+ADMIN_GROUP = "admin"
