@@ -3,7 +3,7 @@ in-process by moto (``mock_aws``). Nothing of ours is mocked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from infra.local.provision import provision
 from infra.local.tokens import issue_token
 from mediaport.adapters import storage
 from mediaport.config import get_settings
+from mediaport.services import current_services
 
 CONFIG = LocalConfig()
 
@@ -81,6 +82,16 @@ class Stack:
 
     def object_exists(self, key: str) -> bool:
         return "Contents" in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key)
+
+
+def count_table_calls(stack: Stack, operation: str) -> Callable[[], int]:
+    """From now on, count the asset table's ``operation`` calls (e.g. "Query")."""
+    client = current_services().assets.record._get_connection().connection.client
+    calls: list[str] = []
+    client.meta.events.register(
+        f"before-call.dynamodb.{operation}", lambda **_: calls.append(operation)
+    )
+    return lambda: len(calls)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """PATCH /media/{id}/confirm: verify the stored bytes now."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -184,3 +185,52 @@ def test_a_confirm_that_loses_the_race_to_the_event_answers_with_its_verdict(
     assert settlement.transitioned is False
     assert settlement.asset.status.value == "REJECTED"
     assert confirm(stack, ticket["assetId"]).status_code == 422
+
+
+def test_bytes_of_another_size_than_declared_are_rejected_as_a_size_mismatch(
+    stack: Stack,
+) -> None:
+    # Given a ticket for 1,000 bytes (moto, unlike S3, does not enforce the signed length)...
+    photo = samples.jpeg_bytes(64, 64)
+    ticket = stack.presign(
+        filename="p.jpg", contentType="image/jpeg", size=len(photo) + 1000
+    ).get_json()
+    stack.upload(ticket, photo)
+
+    response = confirm(stack, ticket["assetId"])
+
+    assert response.status_code == 422
+    assert response.get_json()["rejectReason"] == "SIZE_MISMATCH"
+    assert stack.asset_item(ticket["assetId"])["rejectReason"] == "SIZE_MISMATCH"
+    assert not stack.object_exists(ticket["key"])
+
+
+def test_confirm_answers_the_asset_when_asked_to_with_prefer(stack: Stack) -> None:
+    ticket = stack.start_upload(samples.png_bytes(), "image/png")
+
+    response = stack.call(
+        "PATCH",
+        f"/media/{ticket['assetId']}/confirm",
+        headers={"Prefer": "respond-async, return=representation"},
+    )
+
+    assert response.status_code == 200
+    asset = response.get_json()
+    assert (asset["assetId"], asset["status"], asset["mimeType"]) == (
+        ticket["assetId"],
+        "READY",
+        "image/png",
+    )
+    assert asset["url"]
+    # Without the preference, 204 stays the answer.
+    assert confirm(stack, ticket["assetId"]).status_code == 204
+
+
+def test_a_rejected_record_expires_after_the_configured_time(stack: Stack) -> None:
+    ticket = stack.start_upload(samples.HTML_BYTES, "image/png")
+
+    assert confirm(stack, ticket["assetId"]).status_code == 422
+
+    expires = int(stack.asset_item(ticket["assetId"])["expiresAt"])
+    thirty_days = 30 * 24 * 3600
+    assert abs(expires - (time.time() + thirty_days)) < 120
