@@ -3,8 +3,8 @@
 import base64
 import json
 import re
-from urllib.parse import parse_qs, urlsplit
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
