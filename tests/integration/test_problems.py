@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import GetError
 
 from mediaport.adapters.tables import _translated
+from mediaport.config import get_settings
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.observability import logger
 from tests.integration.conftest import Stack
@@ -58,3 +59,17 @@ def test_only_a_real_outage_is_a_503(code: str, answer: type[Exception]) -> None
         raise _table_error(code)
 
     assert "internal text" not in str(raised.value)
+
+
+def test_a_missing_setting_fails_with_its_name_in_the_log_not_the_answer(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("MEDIAPORT_TABLE_NAME")
+    get_settings.cache_clear()
+
+    response = stack.presign(filename="a.jpg", contentType="image/jpeg", size=10)
+
+    assert response.status_code == 500
+    assert "MEDIAPORT_TABLE_NAME" not in response.get_data(as_text=True)
+    logged = " ".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
+    assert "MEDIAPORT_TABLE_NAME: Field required" in logged

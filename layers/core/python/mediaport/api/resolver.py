@@ -104,6 +104,10 @@ def _field_problem(item: dict[str, Any]) -> dict[str, str]:
     kind = item.get("type")
     if kind in ("json_invalid", "model_attributes_type"):
         return {"field": "body", "detail": "must be a JSON object"}
-    location = [str(part) for part in item.get("loc", ()) if part not in ("body", "path")]
+    # The first part says where (body, path, query, header); the rest names the field.
+    parts = list(item.get("loc", ()))
+    if parts and parts[0] in ("body", "path", "query", "header"):
+        parts = parts[1:]
+    location = [str(part) for part in parts]
     detail = "is required" if kind == "missing" else str(item.get("msg", "is not valid"))
     return {"field": ".".join(location) or "body", "detail": detail}
