@@ -60,7 +60,9 @@ def test_presign_post_policy_confirm_read(local_stack: LocalStack) -> None:
 
 
 def test_a_spoofed_upload_is_rejected_over_http(local_stack: LocalStack) -> None:
-    ticket = _presign(local_stack, filename="x.png", contentType="image/png", size=100)
+    ticket = _presign(
+        local_stack, filename="x.png", contentType="image/png", size=len(samples.HTML_BYTES)
+    )
     requests.put(
         ticket["uploadUrl"], data=samples.HTML_BYTES, headers=ticket["headers"], timeout=30
     )
