@@ -8,8 +8,14 @@
 
 /** How long to wait for the thumbnails of a READY asset before resolving without them. */
 export const DEFAULT_PROCESSING_TIMEOUT_MS = 60_000;
-/** Attempts per request (the first try plus retries) on network failures and 5xx. */
+/** Attempts per request (the first try plus retries) on network failures, 429 and 5xx. */
 export const DEFAULT_ATTEMPTS = 4;
+/**
+ * The longest `Retry-After` the client waits out by itself. A server asking for longer
+ * gets no early retry (it would only be refused again): the error is thrown with its
+ * `retryAfter`, for the app to decide.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 const FINISHED_PROCESSING = new Set(["DONE", "SKIPPED", "FAILED"]);
 const POLL_FIRST_MS = 400;
@@ -22,15 +28,25 @@ const BACKOFF_MAX_MS = 8_000;
  *
  * `status` is the HTTP status (0 for a network failure); `title`, `detail`, `type` and
  * `errors` (`[{field, detail}]`) come from the problem document; `rejectReason` is set
- * when verification rejected the file (HTTP 422), e.g. `TYPE_MISMATCH`.
+ * when verification rejected the file (HTTP 422), e.g. `TYPE_MISMATCH`; `retryAfter` is
+ * the wait in milliseconds a 429 or 503 asked for with `Retry-After` (else null).
  */
 export class MediaportError extends Error {
   /**
    * @param {{status: number, title: string, detail?: string, type?: string,
    *          errors?: {field: string, detail: string}[], rejectReason?: string|null,
-   *          asset?: object|null}} problem
+   *          asset?: object|null, retryAfter?: number|null}} problem
    */
-  constructor({ status, title, detail = "", type = "about:blank", errors = [], rejectReason = null, asset = null }) {
+  constructor({
+    status,
+    title,
+    detail = "",
+    type = "about:blank",
+    errors = [],
+    rejectReason = null,
+    asset = null,
+    retryAfter = null,
+  }) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = "MediaportError";
     this.status = status;
@@ -40,17 +56,25 @@ export class MediaportError extends Error {
     this.errors = errors;
     this.rejectReason = rejectReason;
     this.asset = asset;
+    this.retryAfter = retryAfter;
   }
 
-  /** True for failures worth another attempt: the network, or a server-side (5xx) error. */
+  /**
+   * True for failures worth another attempt: the network, too many requests (429), or a
+   * server-side (5xx) error. Any other 4xx would fail the same way again.
+   */
   get retryable() {
-    return this.status === 0 || this.status >= 500;
+    return this.status === 0 || this.status === 429 || this.status >= 500;
   }
 }
 
 /**
  * Upload one file: presign → send the bytes straight to S3 → confirm → wait until the
  * asset is READY and its processing has finished (thumbnails made, or skipped).
+ *
+ * Network failures, 429 and 5xx are retried (honouring `Retry-After`, else with jittered
+ * backoff); other 4xx never are. The presign carries a fresh `Idempotency-Key`, the same on
+ * each of its retries, so a retry whose first answer was lost still makes one asset.
  *
  * @param {File|Blob} file The file to upload (a Blob needs `options.filename`).
  * @param {object} [options]
@@ -67,7 +91,7 @@ export class MediaportError extends Error {
  *   Called when the upload enters a new stage.
  * @param {number} [options.processingTimeout] Milliseconds to wait for processing after READY
  *   (default 60 s); after that the READY asset is returned with `processing: "PENDING"`.
- * @param {number} [options.attempts] Attempts per request on network failures and 5xx (default 4).
+ * @param {number} [options.attempts] Attempts per request on network failures, 429 and 5xx (default 4).
  * @returns {Promise<object>} The asset, READY. A rejected file throws a `MediaportError` with
  *   status 422, a plain-words `detail` and a `rejectReason`; cancelling throws the signal's
  *   reason (an `AbortError` DOMException).
@@ -85,7 +109,9 @@ export async function upload(file, options = {}) {
   };
   if (options.scope) body.scope = options.scope;
   if (options.method) body.method = options.method;
-  const ticket = await client.request("POST", "/media/presign", body);
+  // One key for this upload's presign and all its retries: the API answers a repeat with
+  // the first ticket instead of recording a second asset.
+  const ticket = await client.request("POST", "/media/presign", body, { "Idempotency-Key": newIdempotencyKey() });
 
   onStage("uploading", { assetId: ticket.assetId });
   await client.retrying(() => sendToStorage(ticket, file, signal, onProgress));
@@ -248,6 +274,13 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
       } catch (error) {
         const again = error instanceof MediaportError && error.retryable && attempt < attempts;
         if (!again || signal?.aborted) throw error;
+        if (error.retryAfter != null) {
+          // The server said when: not before (a sooner retry is refused again), and not
+          // when that is further off than anyone waits for an upload to start.
+          if (error.retryAfter > MAX_RETRY_AFTER_MS) throw error;
+          await sleep(error.retryAfter, signal);
+          continue;
+        }
         // Full jitter: many clients failing together do not retry in step.
         const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
         await sleep(Math.random() * ceiling, signal);
@@ -255,7 +288,7 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
     }
   }
 
-  async function request(method, path, body) {
+  async function request(method, path, body, headers = {}) {
     const bearer = typeof token === "function" ? await token() : token;
     if (!bearer) throw new TypeError("a token is required");
     return retrying(async () => {
@@ -268,6 +301,7 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
             Accept: "application/json, application/problem+json",
             Authorization: `Bearer ${bearer}`,
             ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+            ...headers,
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
@@ -279,7 +313,11 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
       const text = await response.text();
       const data = text ? parseJson(text) : null;
       if (response.ok) return data;
-      throw problemError(response.status, data, response.statusText);
+      const error = problemError(response.status, data, response.statusText);
+      if (response.status === 429 || response.status === 503) {
+        error.retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+      }
+      throw error;
     });
   }
 
@@ -303,8 +341,12 @@ function sendToStorage(ticket, file, signal, onProgress) {
       for (const [name, value] of Object.entries(ticket.fields || {})) body.append(name, value);
       body.append("file", file);
     } else {
-      // Exactly the signed headers: adding or changing one breaks the signature.
-      for (const [name, value] of Object.entries(ticket.headers || {})) xhr.setRequestHeader(name, value);
+      // Exactly the signed headers: adding or changing one breaks the signature. The browser
+      // sets Content-Length from the body itself (a script may not), and the signed value
+      // is the file's size, so it matches.
+      for (const [name, value] of Object.entries(ticket.headers || {})) {
+        if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
+      }
     }
     xhr.upload.onprogress = (event) => {
       const total = event.lengthComputable ? event.total : file.size;
@@ -365,6 +407,27 @@ function networkError(cause) {
   });
   error.cause = cause;
   return error;
+}
+
+/**
+ * `Retry-After` in milliseconds from now: delta-seconds ("120") or an HTTP-date; null when
+ * absent or unreadable (the caller then backs off on its own).
+ */
+function parseRetryAfter(value) {
+  const text = (value ?? "").trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = text ? Date.parse(text) : NaN;
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+/** A random UUID, also where `crypto.randomUUID` is missing (pages not on https). */
+function newIdempotencyKey() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function parseJson(text) {

@@ -2,16 +2,37 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaport import uploads
-from mediaport.http import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport import idempotency, uploads
+from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.schemas import PresignRequest, UploadTicket
+from mediaport.api.views import ticket_view
 from mediaport.observability import logger, metrics, tracer
+from mediaport.services import current_services
 
 app = build_resolver()
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="Makes a retry safe: a repeat with the same key (per user) and the same "
+        "body answers the first ticket again instead of starting a second upload. Use a new "
+        "random key (a UUID) per upload and the same one for every retry of it. Remembered "
+        "until shortly before the ticket's URL expires.",
+        json_schema_extra={"pattern": idempotency.KEY_PATTERN},
+        examples=["0b6e2a4c-5d1f-4e8a-9c3b-7f2d1a6e8b90"],
+    ),
+]
+
+
+def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
+    return {status: {**problem_responses(status)[status], "description": description}}
 
 
 @app.post(
@@ -25,13 +46,34 @@ app = build_resolver()
     responses={
         201: {"description": "Upload straight to storage with this."},
         **problem_responses(400, 401, 503),
+        **_problem(409, "The first request with this Idempotency-Key is still running."),
+        **_problem(422, "This Idempotency-Key was already used with a different body."),
     },
 )
 @tracer.capture_method
-def presign(request: Annotated[uploads.PresignRequest, Body()]) -> uploads.UploadTicket:
-    ticket = uploads.create_upload(caller_id(app), request)
-    metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
-    return ticket
+def presign(
+    request: Annotated[PresignRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> UploadTicket:
+    services = current_services()
+    user_id = caller_id(app)
+
+    def start_upload() -> UploadTicket:
+        ticket = uploads.create_upload(services, user_id, request.to_intent())
+        metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
+        return ticket_view(ticket)
+
+    return idempotency.run_once(
+        start_upload,
+        key=idempotency_key,
+        caller=user_id,
+        request=request,
+        response_model=UploadTicket,
+        operation_name="presign",
+        table_name=services.settings.idempotency_table_name,
+        # The record goes before the URL does: a replay never hands out an expired one.
+        response_valid_seconds=services.settings.presign_expires_seconds,
+        lambda_context=app.lambda_context,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,9 +4,13 @@ what a user sees when uploading photos, a spoofed file, and when cancelling."""
 from __future__ import annotations
 
 import base64
+import json
+import math
 import re
+import time
 import uuid
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,6 +62,19 @@ def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
 
 def _row(page: Page, filename: str) -> Locator:
     return page.locator("li.upload", has_text=filename)
+
+
+def _assets_of(stack: LocalStack, user: str) -> list[dict]:
+    response = requests.get(f"{stack.api_url}/media", headers=stack.auth(user), timeout=10)
+    assert response.status_code == 200, response.text
+    items: list[dict] = response.json()["items"]
+    return items
+
+
+def _choose_photo(page: Page, name: str) -> None:
+    page.get_by_label("Choose files").set_input_files(
+        {"name": name, "mimeType": "image/jpeg", "buffer": jpeg_bytes(800, 600)}
+    )
 
 
 def _asset(stack: LocalStack, user: str, asset_id: str) -> dict:
@@ -343,4 +360,164 @@ def test_a_presigned_post_form_upload_reaches_ready(demo: Demo, user: str) -> No
     assert (asset["status"], asset["width"], asset["height"]) == ("READY", 900, 600)
     assert asset["scope"] == "POST_ATTACHMENT"
     assert result["lastFraction"] == 1
+    demo.errors.assert_none()
+
+
+TOO_MANY_REQUESTS = json.dumps(
+    {"type": "about:blank", "title": "Too Many Requests", "status": 429, "detail": "slow down"}
+)
+
+
+@pytest.mark.parametrize("form", ["delta-seconds", "http-date"])
+def test_a_429_on_presign_is_retried_once_its_retry_after_has_passed(
+    demo: Demo, local_stack: LocalStack, user: str, form: str
+) -> None:
+    page = demo.page
+    demo.errors.expect("status of 429", r"/media/presign$")
+    # Given the API answers the first presign 429, saying when to come back
+    presigns: list[tuple[float, str | None]] = []
+    retry_at: list[float] = []
+
+    def throttle_once(route: Route) -> None:
+        now = time.time()
+        presigns.append((now, route.request.header_value("Idempotency-Key")))
+        if len(presigns) > 1:
+            route.continue_()
+            return
+        if form == "delta-seconds":
+            retry_after, at = "1", now + 1
+        else:  # HTTP-date, whole seconds
+            at = math.ceil(now) + 2
+            retry_after = formatdate(at, usegmt=True)
+        retry_at.append(at)
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": retry_after},
+            content_type="application/problem+json",
+            body=TOO_MANY_REQUESTS,
+        )
+
+    page.route("**/media/presign", throttle_once)
+    sign_in(page, user)
+
+    # When a photo is uploaded
+    _choose_photo(page, "throttled.jpg")
+
+    # Then it becomes ready, after exactly one retry that came no sooner than asked
+    # (a lower bound a correct client always meets, however slow the machine; the clocks
+    # agree to well under the 0.1 s allowed)
+    row = _row(page, "throttled.jpg")
+    expect(row).to_have_attribute("data-status", "ready", timeout=READY_TIMEOUT_MS)
+    assert len(presigns) == 2
+    assert presigns[1][0] >= retry_at[0] - 0.1
+    # And the retry carried the same Idempotency-Key; one asset exists
+    assert presigns[0][1]
+    assert presigns[0][1] == presigns[1][1]
+    assert [asset["assetId"] for asset in _assets_of(local_stack, user)] == [
+        row.get_attribute("data-asset-id")
+    ]
+    demo.errors.assert_none()
+
+
+def test_a_presign_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_asset(
+    demo: Demo, local_stack: LocalStack, user: str
+) -> None:
+    page = demo.page
+    demo.errors.expect("net::ERR_FAILED", r"/media/presign$")
+    # Given the API handles the first presign, but its answer never reaches the page
+    presigns: list[dict[str, str | None]] = []
+
+    def lose_first_answer(route: Route) -> None:
+        presigns.append({"key": route.request.header_value("Idempotency-Key")})
+        if len(presigns) > 1:
+            route.continue_()
+            return
+        answered = route.fetch()
+        assert answered.status == 201, answered.text()
+        presigns[0]["assetId"] = answered.json()["assetId"]
+        route.abort("failed")
+
+    page.route("**/media/presign", lose_first_answer)
+    sign_in(page, user)
+
+    # When a photo is uploaded
+    _choose_photo(page, "lost.jpg")
+
+    # Then the client retries with the same key, gets the first ticket back, and the
+    # photo becomes ready as the one asset the first request recorded
+    row = _row(page, "lost.jpg")
+    expect(row).to_have_attribute("data-status", "ready", timeout=READY_TIMEOUT_MS)
+    assert len(presigns) == 2
+    assert presigns[0]["key"]
+    assert presigns[0]["key"] == presigns[1]["key"]
+    assert row.get_attribute("data-asset-id") == presigns[0]["assetId"]
+    assert [asset["assetId"] for asset in _assets_of(local_stack, user)] == [presigns[0]["assetId"]]
+    demo.errors.assert_none()
+
+
+def test_each_upload_gets_its_own_idempotency_key(demo: Demo, user: str) -> None:
+    page = demo.page
+    keys: list[str | None] = []
+    page.on(
+        "request",
+        lambda request: (
+            keys.append(request.header_value("Idempotency-Key"))
+            if request.url.endswith("/media/presign")
+            else None
+        ),
+    )
+    sign_in(page, user)
+
+    page.get_by_label("Choose files").set_input_files(
+        [
+            {"name": f"own-key-{i}.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(320, 240)}
+            for i in range(2)
+        ]
+    )
+
+    for i in range(2):
+        expect(_row(page, f"own-key-{i}.jpg")).to_have_attribute(
+            "data-status", "ready", timeout=READY_TIMEOUT_MS
+        )
+    assert len(keys) == 2
+    assert all(re.fullmatch(r"[0-9a-f-]{36}", key or "") for key in keys)
+    assert keys[0] != keys[1]
+    demo.errors.assert_none()
+
+
+def test_a_429_asking_for_longer_than_the_client_waits_fails_at_once(demo: Demo, user: str) -> None:
+    page = demo.page
+    demo.errors.expect("status of 429", r"/media/presign$")
+    presigns: list[str] = []
+
+    def throttle_for_an_hour(route: Route) -> None:
+        presigns.append(route.request.url)
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": "3600"},
+            content_type="application/problem+json",
+            body=TOO_MANY_REQUESTS,
+        )
+
+    page.route("**/media/presign", throttle_for_an_hour)
+    sign_in(page, user)
+
+    # When the module's upload() meets a 429 that says "come back in an hour"
+    failure = page.evaluate(
+        """async () => {
+            const { upload } = await import("/mediaport.js");
+            const token = JSON.parse(sessionStorage.getItem("mediaport.demo.session")).token;
+            const file = new File(["x"], "later.jpg", { type: "image/jpeg" });
+            try {
+                await upload(file, { token });
+                return null;
+            } catch (error) {
+                return { status: error.status, retryAfter: error.retryAfter };
+            }
+        }"""
+    )
+
+    # Then it does not retry early: it fails with the wait the server asked for
+    assert failure == {"status": 429, "retryAfter": 3_600_000}
+    assert len(presigns) == 1
     demo.errors.assert_none()

@@ -18,6 +18,7 @@ from infra.local.emulator import make_dynamodb_writes_atomic
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
+from mediaport import idempotency
 from mediaport.adapters import storage
 from mediaport.config import get_settings
 from mediaport.services import current_services
@@ -101,6 +102,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     storage.s3_client.cache_clear()
+    idempotency.clear_stores()
     make_dynamodb_writes_atomic()
     with mock_aws():
         queues = provision(CONFIG)

@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from mediaport.model import AssetStatus, CamelModel, Processing, RejectReason
 from mediaport.policy import DEFAULT_SCOPE, normalize_media_type
+from mediaport.uploads import UploadIntent
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -80,6 +81,18 @@ class PresignRequest(RequestModel):
         if not name.strip("."):
             raise ValueError("the filename has no name in it")
         return value
+
+    def to_intent(self) -> UploadIntent:
+        """The upload use case's input: what the client said, control characters removed."""
+        return UploadIntent(
+            filename=self.filename,
+            original_filename=CONTROL_CHARACTERS.sub("", self.filename),
+            media_type=self.content_type,
+            size=self.size,
+            scope=self.scope,
+            method=self.method,
+            profile_id=self.profile_id,
+        )
 
 
 class UploadTicket(CamelModel):
