@@ -114,7 +114,8 @@ class UserDirectory(Construct):
 
 
 class HttpApi(Construct):
-    """One route per row of the route table; every row with ``auth`` gets the authorizer."""
+    """One route per row of the route table; every route that needs a token gets the JWT
+    authorizer (admin routes too: the authorizer cannot check groups, the function does)."""
 
     def __init__(
         self,
@@ -149,7 +150,7 @@ class HttpApi(Construct):
                     apigwv2.CorsHttpMethod.DELETE,
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
                 max_age=Duration.hours(1),
             ),
         )
@@ -177,14 +178,16 @@ class HttpApi(Construct):
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
                 integration=integrations_by_function[route.function],
-                authorizer=self.authorizer if route.auth else apigwv2.HttpNoneAuthorizer(),
+                authorizer=(
+                    self.authorizer if route.auth.needs_token else apigwv2.HttpNoneAuthorizer()
+                ),
             )
-            if not route.auth:
+            if not route.auth.needs_token:
                 acknowledge(
                     http_route,
                     "AwsSolutions-APIG4",
                     f"{route.route_key} is public by design (the route table marks it "
-                    "auth=False): a liveness check that reads no data.",
+                    "Auth.PUBLIC): a liveness check that reads no data.",
                 )
 
     @property

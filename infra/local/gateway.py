@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from infra.local.config import LocalConfig
 from infra.local.events import http_api_event
 from infra.local.openapi import build_document, swagger_page
 from infra.local.tokens import InvalidToken, issue_token, verify_authorization
-from infra.routes import ROUTES, Route
+from infra.routes import ROUTES, Auth, Route
+
+log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 SWAGGER_ASSETS = {
@@ -25,7 +28,13 @@ SWAGGER_ASSETS = {
     "swagger-ui.min.css": "text/css",
 }
 CORS_METHODS = "GET,POST,PATCH,DELETE,OPTIONS"
-CORS_HEADERS = "authorization,content-type"
+CORS_HEADERS = "authorization,content-type,idempotency-key"
+
+# HTTP API quotas (not adjustable): the request line and header values together, and the
+# body. A Lambda integration also caps the event it is handed (a synchronous invoke).
+MAX_REQUEST_LINE_AND_HEADERS = 10_240
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_LAMBDA_EVENT_BYTES = 6 * 1024 * 1024
 
 
 class Gateway:
@@ -44,6 +53,8 @@ class Gateway:
     def dispatch(self, request: Request) -> Response:
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             return Response(status=204)
+        if _request_line_and_headers_size(request) > MAX_REQUEST_LINE_AND_HEADERS:
+            return _json({"message": "Request Header Fields Too Large"}, 431)
         for route, pattern in self.routes:
             match = pattern.fullmatch(request.path)
             if match and route.method == request.method:
@@ -52,23 +63,40 @@ class Gateway:
 
     def _invoke(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         claims = None
-        if route.auth:
+        if route.auth is not Auth.PUBLIC:
+            # USER and ADMIN alike: the JWT authorizer checks the token, never its groups.
             try:
                 claims = verify_authorization(request.headers.get("Authorization"))
             except InvalidToken as reason:
                 return _unauthorized(str(reason))
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _too_large()
+        body = request.get_data()
+        if len(body) > MAX_BODY_BYTES:
+            return _too_large()
         event = http_api_event(
             method=request.method,
             path=request.path,
             route_key=route.route_key,
             headers=dict(request.headers),
             query_string=request.query_string.decode("latin-1"),
-            body=request.get_data(),
+            body=body,
             path_parameters=params or None,
             claims=claims,
             source_ip=request.remote_addr or "127.0.0.1",
         )
-        result = lambdas.invoke(route.function, event)
+        if (
+            len(json.dumps(event, ensure_ascii=False).encode("utf-8", "replace"))
+            > MAX_LAMBDA_EVENT_BYTES
+        ):
+            return _too_large()
+        try:
+            result = lambdas.invoke(route.function, event)
+        except Exception:
+            # A function error (an unhandled exception): API Gateway answers a bare 500 and
+            # the traceback goes to the function's log, never to the client.
+            log.exception("%s failed on %s", route.function, route.route_key)
+            return _json({"message": "Internal Server Error"}, 500)
         return _to_response(result)
 
     def _local_page(self, request: Request) -> Response:
@@ -119,6 +147,11 @@ def _path_pattern(path: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
 
 
+def _request_line_and_headers_size(request: Request) -> int:
+    request_line = f"{request.method} {request.full_path} HTTP/1.1"
+    return len(request_line) + sum(len(name) + len(value) for name, value in request.headers)
+
+
 def _to_response(result: dict[str, Any]) -> Response:
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
@@ -141,6 +174,11 @@ def _unauthorized(reason: str) -> Response:
         f'Bearer scope="" error="invalid_token" error_description="{reason}"'
     )
     return response
+
+
+def _too_large() -> Response:
+    # API Gateway's own answer to a body over its quota, or an event over Lambda's.
+    return _json({"message": "Request Entity Too Large"}, 413)
 
 
 def _json(payload: Any, status: int, content_type: str = "application/json") -> Response:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme, Server
 
 from infra.local import lambdas
-from infra.routes import api_functions
+from infra.routes import ROUTES, Auth, api_functions
 
 TITLE = "Mediaport API"
 VERSION = "0.1.0"
@@ -46,21 +46,94 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
             lambdas.load_module(function).app.get_openapi_schema(security_schemes=schemes)
         )
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
-    return _describe_our_validation(document)
+    return _without_unused_schemas(_describe_the_gateway(_describe_our_validation(document)))
 
 
 def _describe_our_validation(document: dict[str, Any]) -> dict[str, Any]:
     # Powertools documents request validation as its default 422 HTTPValidationError;
-    # our resolver answers it as 400 problem+json (see mediaport.http), so say that instead.
+    # our resolver answers it as 400 problem+json (see mediaport.api.resolver): say that.
     for operation in (op for item in document["paths"].values() for op in item.values()):
         responses = operation["responses"]
         default_422 = responses.get("422", {}).get("content", {}).get("application/json")
         if default_422 is not None:
             del responses["422"]
         responses.get("204", {}).pop("content", None)
+    return document
+
+
+def _without_unused_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    # Powertools adds its validation-error schemas (HTTPValidationError, ValidationError,
+    # ResponseValidationError) whether or not an operation answers with them; keep only the
+    # schemas the operations reach, so no $ref is left dangling.
     schemas = document.get("components", {}).get("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
+    reached: set[str] = set()
+    pending = list(_schema_refs(document["paths"]))
+    while pending:
+        name = pending.pop()
+        if name not in reached and name in schemas:
+            reached.add(name)
+            pending.extend(_schema_refs(schemas[name]))
+    for name in set(schemas) - reached:
+        del schemas[name]
+    return document
+
+
+def _schema_refs(node: Any) -> list[str]:
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        own = [ref.removeprefix(prefix)] if isinstance(ref, str) else []
+        return own + [name for value in node.values() for name in _schema_refs(value)]
+    if isinstance(node, list):
+        return [name for item in node for name in _schema_refs(item)]
+    return []
+
+
+# What API Gateway itself answers (401 from the JWT authorizer, 413 and 431 over its
+# quotas): JSON with one ``message``, never problem details. Our functions never see these.
+GATEWAY_MESSAGE = "GatewayMessage"
+GATEWAY_MESSAGE_SCHEMA: dict[str, Any] = {
+    "title": GATEWAY_MESSAGE,
+    "type": "object",
+    "description": "API Gateway's own answer, before any function runs.",
+    "properties": {"message": {"type": "string", "examples": ["Unauthorized"]}},
+    "required": ["message"],
+}
+
+
+def _gateway_response(description: str) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{GATEWAY_MESSAGE}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _describe_the_gateway(document: dict[str, Any]) -> dict[str, Any]:
+    # The route table, not each handler, says which routes API Gateway guards: a route that
+    # needs a token is documented with the bearer scheme and the authorizer's own 401.
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        responses = operation["responses"]
+        if route.auth.needs_token:
+            operation["security"] = [{"bearerAuth": []}]
+            responses["401"] = _gateway_response(
+                "API Gateway's JWT authorizer: the bearer token is missing, malformed, "
+                "wrongly signed, expired or for another audience."
+            )
+        else:
+            operation.pop("security", None)
+            responses.pop("401", None)
+        responses["431"] = _gateway_response(
+            "API Gateway: the request line and headers are over its 10,240-byte quota."
+        )
+        if "requestBody" in operation:
+            responses["413"] = _gateway_response(
+                "API Gateway: the body is over the 10 MB payload quota."
+            )
+        if route.auth is Auth.ADMIN and "403" not in responses:
+            raise ValueError(f"{route.route_key} is an admin route: document its 403")
+        operation["responses"] = dict(sorted(responses.items()))
+    document.setdefault("components", {}).setdefault("schemas", {})[GATEWAY_MESSAGE] = (
+        GATEWAY_MESSAGE_SCHEMA
+    )
     return document
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import jwt
 
+from mediaport.names import ADMIN_GROUP, GROUPS_CLAIM
+
 DEV_SIGNING_KEY = "mediaport-local-dev-signing-key-not-a-secret"
 DEV_ISSUER = "https://mediaport.local/dev-issuer"
 DEV_AUDIENCE = "mediaport-local"
-ADMIN_GROUP = "admin"
 _ALGORITHM = "HS256"
 
 
@@ -24,8 +25,10 @@ class InvalidToken(Exception):
     """Why API Gateway would answer 401."""
 
 
-def issue_token(user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600) -> str:
-    """A dev token for ``user_id``, shaped like a Cognito access token."""
+def dev_claims(
+    user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600
+) -> dict[str, Any]:
+    """The claims of a dev token for ``user_id``, shaped like a Cognito access token."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": DEV_ISSUER,
@@ -39,12 +42,24 @@ def issue_token(user_id: str, *, admin: bool = False, lifetime_seconds: int = 12
         "token_use": "access",
     }
     if admin:
-        claims["cognito:groups"] = [ADMIN_GROUP]
+        claims[GROUPS_CLAIM] = [ADMIN_GROUP]
+    return claims
+
+
+def issue_token(user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600) -> str:
+    """A signed dev token for ``user_id`` (``admin`` puts it in the admin group)."""
+    claims = dev_claims(user_id, admin=admin, lifetime_seconds=lifetime_seconds)
     return jwt.encode(claims, DEV_SIGNING_KEY, algorithm=_ALGORITHM)
 
 
 def verify_authorization(header: str | None) -> dict[str, Any]:
-    """The verified claims of a ``Bearer`` header; ``InvalidToken`` says why not."""
+    """The verified claims of a ``Bearer`` header; ``InvalidToken`` says why not.
+
+    The checks are API Gateway's: signature (only the algorithm the key is for: ``none``
+    and every other ``alg`` header are refused), ``iss``, ``aud`` or else ``client_id``
+    (Cognito access tokens carry no ``aud``), ``exp``, ``nbf`` and ``iat``; and ``sub``,
+    which every function reads.
+    """
     if not header:
         raise InvalidToken("missing Authorization header")
     scheme, _, token = header.partition(" ")
@@ -55,15 +70,22 @@ def verify_authorization(header: str | None) -> dict[str, Any]:
             token.strip(),
             DEV_SIGNING_KEY,
             algorithms=[_ALGORITHM],
-            audience=DEV_AUDIENCE,
             issuer=DEV_ISSUER,
-            options={"require": ["exp", "iss", "sub"]},
+            options={"require": ["exp", "iss", "sub"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as error:
         raise InvalidToken("the token has expired") from error
     except jwt.InvalidTokenError as error:
         raise InvalidToken(f"the token is not valid: {error}") from error
+    if not _for_this_api(claims):
+        raise InvalidToken("the token is not valid: it is for another audience")
     return claims
+
+
+def _for_this_api(claims: dict[str, Any]) -> bool:
+    audience = claims.get("aud", claims.get("client_id"))
+    audiences = audience if isinstance(audience, list) else [audience]
+    return DEV_AUDIENCE in audiences
 
 
 def main() -> None:

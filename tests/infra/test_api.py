@@ -23,7 +23,7 @@ def test_the_api_serves_exactly_the_routes_of_the_route_table(synth: Synth) -> N
 def test_every_authenticated_route_has_the_jwt_authorizer(synth: Synth) -> None:
     (authorizer_id,) = synth.resources_of_type("AWS::ApiGatewayV2::Authorizer")
     routes = routes_by_key(synth)
-    for route in (r for r in ROUTES if r.auth):
+    for route in (r for r in ROUTES if r.auth.needs_token):
         assert routes[route.route_key]["AuthorizationType"] == "JWT", route.route_key
         assert routes[route.route_key]["AuthorizerId"] == {"Ref": authorizer_id}
 
@@ -100,7 +100,7 @@ def test_api_cors_allows_the_same_origins_as_the_bucket(synth: Synth) -> None:
             "CorsConfiguration": {
                 "AllowOrigins": list(DEFAULT_ALLOWED_ORIGINS),
                 "AllowMethods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-                "AllowHeaders": ["Authorization", "Content-Type"],
+                "AllowHeaders": ["Authorization", "Content-Type", "Idempotency-Key"],
                 "MaxAge": Match.any_value(),
             }
         },

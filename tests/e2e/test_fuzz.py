@@ -1,0 +1,125 @@
+"""Schemathesis over every operation of the OpenAPI document the running stack serves.
+
+Each operation is fuzzed with a valid bearer token and a fixed seed (``derandomize``),
+so a failure reproduces; schemathesis prints the request (as a curl command) that broke.
+Every check runs but ``unsupported_method``: API Gateway itself answers 404 to a method
+no route declares. On top: every 4xx is problem+json, except API Gateway's own answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import unsupported_method
+
+from infra.routes import ROUTES, Route
+from tests.e2e.conftest import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+PROBLEM_JSON = "application/problem+json"
+# API Gateway's own answers (JWT authorizer, payload quota): {"message": ...} JSON.
+GATEWAY_STATUSES = {401, 413, 431}
+# Few enough that every operation, both ways, runs in a minute or two on two cores.
+EXAMPLES_PER_OPERATION = 20
+
+
+@pytest.fixture(scope="session")
+def api_schema(local_stack: LocalStack) -> schemathesis.BaseSchema:
+    schema = schemathesis.openapi.from_url(f"{local_stack.api_url}/openapi.json")
+    # Every case carries a valid token (the authorization matrix covers the others), and
+    # undeclared query parameters are ignored, as by any HTTP API, not a violation.
+    schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
+    return schema
+
+
+@schemathesis.check
+def client_errors_are_problem_details(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Every 4xx our functions answer is RFC 9457 problem+json with a matching status."""
+    if not 400 <= response.status_code < 500 or response.status_code in GATEWAY_STATUSES:
+        return None
+    content_type = response.headers.get("content-type", [""])[0].split(";")[0].strip()
+    if content_type != PROBLEM_JSON:
+        raise AssertionError(
+            f"{response.status_code} answered as {content_type!r}, not {PROBLEM_JSON}"
+        )
+    problem = response.json()
+    if problem.get("status") != response.status_code:
+        raise AssertionError(f"problem status {problem.get('status')} != {response.status_code}")
+    return True
+
+
+# Findings of the first runs, reported and not yet fixed (not strict: hypothesis may find
+# another failure first). Remove a line when its fix lands.
+KNOWN_FINDINGS = {
+    ("POST /media/presign", GenerationMode.POSITIVE): "contentType/scope accept any string "
+    "in the schema; the API refuses unknown ones with 400",
+    ("POST /media/presign", GenerationMode.NEGATIVE): "a non-UTF-8 JSON body fails in "
+    "infra/local/events.py (500)",
+    ("PATCH /media/{id}/confirm", GenerationMode.POSITIVE): "a non-ASCII {id} answers 500",
+    ("PATCH /media/{id}/confirm", GenerationMode.NEGATIVE): "a non-ASCII {id} answers 500",
+    ("GET /media/{id}", GenerationMode.POSITIVE): "a non-ASCII {id} answers 500",
+    ("GET /media/{id}", GenerationMode.NEGATIVE): "a non-ASCII {id} answers 500",
+    ("GET /media", GenerationMode.NEGATIVE): "API Gateway's 431 (query over its quota) is a "
+    "refusal schemathesis does not count as one",
+}
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(
+            route,
+            mode,
+            id=f"{route.route_key}-{mode.value}",
+            marks=[pytest.mark.xfail(reason=reason)]
+            if (reason := KNOWN_FINDINGS.get((route.route_key, mode)))
+            else [],
+        )
+        for route in ROUTES
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    ]
+
+
+@pytest.mark.parametrize(("route", "mode"), _cases())
+def test_every_operation_answers_as_documented(
+    api_schema: schemathesis.BaseSchema,
+    local_stack: LocalStack,
+    route: Route,
+    mode: GenerationMode,
+) -> None:
+    operation = api_schema[route.path][route.method]
+    definition = operation.definition.raw
+    if mode is GenerationMode.NEGATIVE and not (
+        definition.get("parameters") or definition.get("requestBody")
+    ):
+        pytest.skip("nothing in the request can be made invalid")
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+    def answers_as_documented(case: schemathesis.Case) -> None:
+        if mode is GenerationMode.POSITIVE and isinstance(case.query, dict):
+            # A cursor is opaque: only one from a previous page is valid, and any other
+            # string is rightly refused with the documented 400.
+            case.query.pop("cursor", None)
+        case.call_and_validate(
+            base_url=local_stack.api_url,
+            headers=local_stack.auth("fuzzer"),
+            additional_checks=[client_errors_are_problem_details],
+            excluded_checks=[unsupported_method],
+            timeout=30,
+        )
+
+    answers_as_documented()

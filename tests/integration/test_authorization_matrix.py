@@ -1,0 +1,168 @@
+"""The authorization matrix: every route of the route table × every kind of caller.
+
+What each caller gets follows from the route's declared ``Auth`` kind alone, so a new
+route is covered the day it lands — once it has an example request below. A route with
+no example, or with an auth kind this matrix does not know, fails: a route the harness
+cannot reach is not done.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import pytest
+
+from infra.local.openapi import build_document
+from infra.local.tokens import DEV_SIGNING_KEY, dev_claims, issue_token
+from infra.routes import ROUTES, Auth, Route
+from tests import samples
+from tests.integration.conftest import Stack
+
+OWNER, STRANGER, ADMIN = "alice", "bob", "root"
+ANOTHER_KEY = "someone-elses-signing-key-of-32-bytes-or-more"
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A request that the owner (or, on an admin route, an admin) is served."""
+
+    path: str
+    json: Any = None
+    query_string: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _alices_uploaded_png(stack: Stack) -> str:
+    ticket = stack.start_upload(samples.png_bytes(), "image/png", user=OWNER, filename="a.png")
+    return str(ticket["assetId"])
+
+
+def _alices_pending_asset(stack: Stack) -> str:
+    response = stack.presign(user=OWNER, filename="a.jpg", contentType="image/jpeg", size=10)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.get_json()["assetId"])
+
+
+# One builder per route key: it sets up what the request names (alice's asset…) and
+# returns the request. Add one with every new route.
+EXAMPLES: dict[str, Callable[[Stack], Example]] = {
+    "GET /health": lambda stack: Example("/health"),
+    "POST /media/presign": lambda stack: Example(
+        "/media/presign", json={"filename": "a.png", "contentType": "image/png", "size": 120}
+    ),
+    "PATCH /media/{id}/confirm": lambda stack: Example(
+        f"/media/{_alices_uploaded_png(stack)}/confirm"
+    ),
+    "GET /media": lambda stack: Example("/media", query_string="limit=5"),
+    "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
+}
+
+
+def _signed(claims: dict[str, Any], key: str = DEV_SIGNING_KEY) -> str:
+    return f"Bearer {jwt.encode(claims, key, algorithm='HS256')}"
+
+
+def _expired() -> str:
+    an_hour_ago = int(time.time()) - 3600
+    claims = dev_claims(OWNER)
+    claims.update(iat=an_hour_ago, nbf=an_hour_ago, exp=an_hour_ago + 60)
+    return _signed(claims)
+
+
+def _for_another_audience() -> str:
+    claims = dev_claims(OWNER)
+    claims.update(aud="another-app", client_id="another-app")
+    return _signed(claims)
+
+
+# The Authorization header of each kind of caller.
+REFUSED_BY_THE_AUTHORIZER: dict[str, Callable[[], str | None]] = {
+    "no token": lambda: None,
+    "malformed token": lambda: "Bearer not-a-jwt",
+    "wrong signature": lambda: _signed(dev_claims(OWNER), ANOTHER_KEY),
+    "expired token": _expired,
+    "wrong audience": _for_another_audience,
+}
+CALLERS: dict[str, Callable[[], str | None]] = {
+    **REFUSED_BY_THE_AUTHORIZER,
+    "owner": lambda: f"Bearer {issue_token(OWNER)}",
+    "another user": lambda: f"Bearer {issue_token(STRANGER)}",
+    "admin": lambda: f"Bearer {issue_token(ADMIN, admin=True)}",
+}
+
+SERVED = "served"
+UNAUTHORIZED = "API Gateway's 401"
+
+
+def expected_answer(route: Route, caller: str) -> str | int:
+    """What ``caller`` gets from ``route``, from nothing but the route's declaration."""
+    if route.auth is Auth.PUBLIC:
+        return SERVED
+    if route.auth is Auth.USER:
+        if caller in REFUSED_BY_THE_AUTHORIZER:
+            return UNAUTHORIZED
+        if caller == "owner":
+            return SERVED
+        # Another user, and an admin too: on a user route an admin is just another user.
+        return route.not_owner_status or SERVED
+    if route.auth is Auth.ADMIN:
+        if caller in REFUSED_BY_THE_AUTHORIZER:
+            return UNAUTHORIZED
+        return SERVED if caller == "admin" else 403
+    pytest.fail(f"{route.route_key}: the matrix does not know auth kind {route.auth!r}")
+
+
+@functools.cache
+def _success_statuses(route: Route) -> frozenset[int]:
+    responses = build_document()["paths"][route.path][route.method.lower()]["responses"]
+    successes = frozenset(int(status) for status in responses if status.startswith("2"))
+    assert successes, f"{route.route_key} documents no success"
+    return successes
+
+
+def test_every_example_is_for_a_route_of_the_table() -> None:
+    assert set(EXAMPLES) <= {route.route_key for route in ROUTES}
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+@pytest.mark.parametrize("route", ROUTES, ids=[route.route_key for route in ROUTES])
+def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, caller: str) -> None:
+    build_example = EXAMPLES.get(route.route_key)
+    if build_example is None:
+        pytest.fail(
+            f"A route the harness cannot reach is not done: add an example request for "
+            f"{route.route_key!r} to EXAMPLES in {__name__}"
+        )
+    expected = expected_answer(route, caller)
+    example = build_example(stack)
+    headers = dict(example.headers)
+    if (authorization := CALLERS[caller]()) is not None:
+        headers["Authorization"] = authorization
+
+    response = stack.client.open(
+        example.path,
+        method=route.method,
+        headers=headers,
+        json=example.json,
+        query_string=example.query_string,
+    )
+
+    body = response.get_data(as_text=True)
+    if expected == SERVED:
+        assert response.status_code in _success_statuses(route), body
+        if response.status_code != 204:
+            assert response.mimetype == "application/json", body
+    elif expected == UNAUTHORIZED:
+        assert response.status_code == 401, body
+        assert response.mimetype == "application/json"
+        assert response.get_json() == {"message": "Unauthorized"}
+    else:
+        assert response.status_code == expected, body
+        assert response.mimetype == PROBLEM_JSON, body
+        assert response.get_json()["status"] == expected
