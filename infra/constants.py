@@ -1,4 +1,4 @@
-"""Every tunable of the deployed stack in one place: names, sizes, limits, prefixes."""
+"""Every deploy-only tunable of the stack in one place: names, sizes, limits, retention."""
 
 from __future__ import annotations
 
@@ -9,29 +9,14 @@ from aws_cdk import aws_logs as logs
 
 STACK_NAME = "Mediaport"
 
-# Where the bytes live. Only UPLOAD_PREFIX notifies; variants are written under
-# DERIVED_PREFIX so that writing a thumbnail never triggers processing again.
-UPLOAD_PREFIX = "media/"
-DERIVED_PREFIX = "derived/"
+# The names the domain shares with the stack (prefixes, tag, keys, indexes, environment
+# variables) live in ``mediaport.names``; what the bucket and the tables are, in
+# ``infra.definitions``. This module holds only what the deployed stack alone tunes.
 
-# Presign signs the upload with this object tag; the code deletes it when the asset
-# becomes READY, so a lifecycle rule can expire uploads whose asset never did.
-PENDING_TAG_KEY = "mediaport-upload"
-PENDING_TAG_VALUE = "pending"
-ABANDONED_UPLOAD_EXPIRY = Duration.days(1)
-INCOMPLETE_MULTIPART_EXPIRY = Duration.days(1)
 ACCESS_LOG_EXPIRY = Duration.days(90)
-
-# DynamoDB: the asset table and its owner index (list a user's assets by creation time).
-TABLE_PARTITION_KEY = "assetId"
-OWNER_INDEX_NAME = "byOwner"
-OWNER_INDEX_PARTITION_KEY = "userId"
-OWNER_INDEX_SORT_KEY = "createdAt"
-TTL_ATTRIBUTE = "expiresAt"
 
 # Context defaults (cdk.json carries the same values; these apply when it does not).
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8000", "http://127.0.0.1:8000")
-CORS_MAX_AGE = Duration.seconds(3000)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 POWERTOOLS_SERVICE_NAME = "mediaport"
@@ -50,7 +35,10 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     "health": FunctionSize(256, Duration.seconds(10)),
     "presign": FunctionSize(256, Duration.seconds(10)),
     "media": FunctionSize(512, Duration.seconds(15)),
-    "process_upload": FunctionSize(1536, Duration.seconds(60)),
+    # A 100 MP image (the default pixel budget) peaks at 1.56 GB decoding as a WebP
+    # (libwebp's two RGBA canvases, the copy handed to Python, Pillow's image): measured
+    # with a bare interpreter, so 1536 MB cannot hold it with the runtime's imports.
+    "process_upload": FunctionSize(2048, Duration.seconds(60)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the

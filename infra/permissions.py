@@ -1,23 +1,34 @@
-"""Least privilege, per function: each gets exactly the S3 and DynamoDB actions it uses.
+"""Least privilege, per function: each gets exactly the S3 and DynamoDB actions it calls.
 
-S3 object grants use ``iam.Grant`` with the exact actions on one key prefix, narrower
-than ``bucket.grant_put``/``grant_read`` (which add ``s3:Abort*``, ``s3:GetObject*``,
-legal-hold and retention actions we never call). A presigned URL acts with its
-signer's permissions, so presign's PutObject on ``media/*`` is all an uploader gets.
+Grants use ``iam.Grant`` with exact actions rather than CDK's convenience grants:
+``table.grant_read_write_data`` adds batch, scan, describe and every index (``index/*``),
+and ``bucket.grant_put``/``grant_read`` add ``s3:Abort*``, ``s3:GetObject*``, legal-hold
+and retention actions we never call. A presigned URL acts with its signer's permissions,
+so presign's PutObject on ``media/*`` is all an uploader gets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from infra.constants import DERIVED_PREFIX, UPLOAD_PREFIX
 from infra.functions import MediaportFunction
 from infra.nag import acknowledge, arn_reference
 from infra.storage import Storage
+from mediaport import names
+
+# What Powertools' DynamoDBPersistenceLayer calls on the idempotency table.
+IDEMPOTENCY_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+# The asset table's indexes the library queries (a user's assets, all or in one status).
+LISTING_INDEXES = (names.OWNER_INDEX_NAME, names.STATUS_INDEX_NAME)
 
 
 def grant_object_actions(
@@ -38,21 +49,39 @@ def grant_object_actions(
     )
 
 
-def grant_list_bucket(fn: MediaportFunction, bucket: s3.IBucket) -> None:
-    """ListBucket makes a HEAD of a missing key answer 404 instead of 403."""
+def grant_list_bucket(fn: MediaportFunction, bucket: s3.IBucket, prefixes: Sequence[str]) -> None:
+    """ListBucket, only under ``prefixes``: so that a HEAD or GET of a missing key there
+    answers 404 rather than 403.
+
+    S3 decides 404-or-403 for a missing key by evaluating ``s3:ListBucket`` with the key
+    itself as ``s3:prefix`` (see docs/deploy.md), so the condition keeps that answer for
+    the prefixes the function reads while allowing no listing anywhere else.
+    """
     iam.Grant.add_to_principal(
-        grantee=fn.function, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]
+        grantee=fn.function,
+        actions=["s3:ListBucket"],
+        resource_arns=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
     )
 
 
-def grant_table_read_write(fn: MediaportFunction, table: dynamodb.Table) -> None:
-    """Item reads and conditional writes on the asset table and its owner index."""
-    table.grant_read_write_data(fn.function)
-    acknowledge(
-        fn.default_policy,
-        f"AwsSolutions-IAM5[Resource::{arn_reference(table)}/index/*]",
-        "CDK's table grant covers this table's own indexes (the byOwner GSI, for listing "
-        "by owner); it reaches no other table.",
+def grant_table_items(fn: MediaportFunction, table: dynamodb.ITable, *actions: str) -> None:
+    """Allow item ``actions`` on ``table`` itself (no index)."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=[f"dynamodb:{action}" for action in actions],
+        resource_arns=[table.table_arn],
+    )
+
+
+def grant_index_query(
+    fn: MediaportFunction, table: dynamodb.ITable, indexes: Sequence[str]
+) -> None:
+    """Allow Query on the named indexes of ``table`` only (never ``index/*``)."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=["dynamodb:Query"],
+        resource_arns=[f"{table.table_arn}/index/{index}" for index in indexes],
     )
 
 
@@ -61,28 +90,33 @@ def grant_health(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
-    """Create the PENDING asset and sign a tagged PUT under ``media/``."""
+    """Create the PENDING asset (once per idempotency key) and sign a tagged PUT under
+    ``media/``."""
+    grant_table_items(fn, storage.table, "PutItem")
     iam.Grant.add_to_principal(
         grantee=fn.function,
-        actions=["dynamodb:PutItem"],
-        resource_arns=[storage.table.table_arn],
+        actions=list(IDEMPOTENCY_ACTIONS),
+        resource_arns=[storage.idempotency_table.table_arn],
     )
-    grant_object_actions(fn, storage.bucket, UPLOAD_PREFIX, "s3:PutObject", "s3:PutObjectTagging")
+    grant_object_actions(
+        fn, storage.bucket, names.UPLOAD_PREFIX, "s3:PutObject", "s3:PutObjectTagging"
+    )
 
 
 def grant_media(fn: MediaportFunction, storage: Storage) -> None:
-    """Confirm (verify, mark READY or REJECTED) and get (sign GET URLs for variants)."""
-    grant_table_read_write(fn, storage.table)
+    """Confirm (verify, mark READY or REJECTED), read and list (sign GET URLs)."""
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_index_query(fn, storage.table, LISTING_INDEXES)
     grant_object_actions(
         fn,
         storage.bucket,
-        UPLOAD_PREFIX,
+        names.UPLOAD_PREFIX,
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
     )
-    grant_object_actions(fn, storage.bucket, DERIVED_PREFIX, "s3:GetObject")
-    grant_list_bucket(fn, storage.bucket)
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
 
 
 def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
@@ -91,17 +125,19 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
     DeleteObject on ``derived/`` too: when a READY object is overwritten with bytes that
     fail verification, its stale variants are deleted along with it.
     """
-    grant_table_read_write(fn, storage.table)
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_object_actions(
         fn,
         storage.bucket,
-        UPLOAD_PREFIX,
+        names.UPLOAD_PREFIX,
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
     )
-    grant_object_actions(fn, storage.bucket, DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject")
-    grant_list_bucket(fn, storage.bucket)
+    grant_object_actions(
+        fn, storage.bucket, names.DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+    )
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
 
 
 GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {

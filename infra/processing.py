@@ -16,13 +16,15 @@ from infra.constants import (
     MAX_RECEIVE_COUNT,
     PROCESS_BATCH_SIZE,
     PROCESS_MAX_BATCHING_WINDOW,
-    UPLOAD_PREFIX,
     VISIBILITY_TIMEOUT_FACTOR,
 )
+from infra.definitions import UPLOAD_NOTIFICATION
 from infra.nag import acknowledge
 
 # aws-s3's singleton custom resource that writes the NotificationConfiguration.
 NOTIFICATIONS_HANDLER_ID_PREFIX = "BucketNotificationsHandler"
+# S3's event names (as the definitions and boto3 write them) → CDK's enum.
+EVENT_TYPES = {"s3:ObjectCreated:*": s3.EventType.OBJECT_CREATED}
 
 
 class UploadProcessing(Construct):
@@ -58,12 +60,13 @@ class UploadProcessing(Construct):
                 queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
             ),
         )
-        # derived/ is deliberately not notified: writing variants must not re-trigger.
-        bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            s3n.SqsDestination(self.queue),
-            s3.NotificationKeyFilter(prefix=UPLOAD_PREFIX),
-        )
+        # Only uploads notify (see UPLOAD_NOTIFICATION): writing variants must not re-trigger.
+        for event in UPLOAD_NOTIFICATION.events:
+            bucket.add_event_notification(
+                EVENT_TYPES[event],
+                s3n.SqsDestination(self.queue),
+                s3.NotificationKeyFilter(prefix=UPLOAD_NOTIFICATION.prefix),
+            )
         self._acknowledge_notifications_handler()
         processor.add_event_source(
             event_sources.SqsEventSource(

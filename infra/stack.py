@@ -17,6 +17,7 @@ from infra.permissions import GRANTS
 from infra.processing import UploadProcessing
 from infra.routes import EVENT_FUNCTIONS, api_functions
 from infra.storage import Storage
+from mediaport import names
 
 
 class MediaportStack(Stack):
@@ -34,8 +35,16 @@ class MediaportStack(Stack):
         )
         layers = Layers(self, "Layers")
         data_environment = {
-            "MEDIAPORT_TABLE_NAME": storage.table.table_name,
-            "MEDIAPORT_BUCKET_NAME": storage.bucket.bucket_name,
+            names.ENV_TABLE_NAME: storage.table.table_name,
+            names.ENV_BUCKET_NAME: storage.bucket.bucket_name,
+        }
+        # Each function sees the names of what it is granted, and nothing else.
+        environments = {
+            "health": {},
+            "presign": {
+                **data_environment,
+                names.ENV_IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.table_name,
+            },
         }
         functions: dict[str, MediaportFunction] = {}
         for name in (*api_functions(), *EVENT_FUNCTIONS):
@@ -43,7 +52,7 @@ class MediaportStack(Stack):
                 self,
                 name,
                 layers=layers.all,
-                environment={} if name == "health" else data_environment,
+                environment=environments.get(name, data_environment),
             )
             GRANTS[name](functions[name], storage)
 
@@ -70,6 +79,7 @@ class MediaportStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         CfnOutput(self, "TableName", value=storage.table.table_name)
+        CfnOutput(self, "IdempotencyTableName", value=storage.idempotency_table.table_name)
         if api.users is not None:
             CfnOutput(self, "UserPoolId", value=api.users.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=api.users.client.user_pool_client_id)

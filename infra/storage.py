@@ -1,25 +1,20 @@
-"""Storage: the media bucket (plus its access-log bucket) and the asset table."""
+"""Storage: the media bucket (plus its access-log bucket), the asset and idempotency tables."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constants import (
-    ABANDONED_UPLOAD_EXPIRY,
-    ACCESS_LOG_EXPIRY,
-    CORS_MAX_AGE,
-    INCOMPLETE_MULTIPART_EXPIRY,
-    OWNER_INDEX_NAME,
-    OWNER_INDEX_PARTITION_KEY,
-    OWNER_INDEX_SORT_KEY,
-    PENDING_TAG_KEY,
-    PENDING_TAG_VALUE,
-    TABLE_PARTITION_KEY,
-    TTL_ATTRIBUTE,
-    UPLOAD_PREFIX,
+from infra.constants import ACCESS_LOG_EXPIRY
+from infra.definitions import (
+    ASSET_TABLE,
+    IDEMPOTENCY_TABLE,
+    MEDIA_CORS,
+    MEDIA_LIFECYCLE,
+    LifecycleRule,
+    TableDefinition,
 )
 from infra.nag import acknowledge
 
@@ -32,7 +27,8 @@ _PRIVATE_BUCKET = {
 
 
 class Storage(Construct):
-    """The media bucket and the asset table, removed or retained together."""
+    """The media bucket and the asset table, removed or retained together (and the
+    idempotency table, which is always removed)."""
 
     def __init__(
         self,
@@ -69,57 +65,84 @@ class Storage(Construct):
             cors=[
                 s3.CorsRule(
                     allowed_origins=list(allowed_origins),
-                    allowed_methods=[
-                        s3.HttpMethods.PUT,
-                        s3.HttpMethods.POST,
-                        s3.HttpMethods.GET,
-                        s3.HttpMethods.HEAD,
-                    ],
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=int(CORS_MAX_AGE.to_seconds()),
+                    allowed_methods=[s3.HttpMethods[m] for m in MEDIA_CORS.allowed_methods],
+                    allowed_headers=list(MEDIA_CORS.allowed_headers),
+                    exposed_headers=list(MEDIA_CORS.exposed_headers),
+                    max_age=MEDIA_CORS.max_age_seconds,
                 )
             ],
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="abort-incomplete-multipart-uploads",
-                    abort_incomplete_multipart_upload_after=INCOMPLETE_MULTIPART_EXPIRY,
-                ),
-                # Presign tags every upload pending; the tag goes when the asset is READY.
-                s3.LifecycleRule(
-                    id="expire-abandoned-uploads",
-                    prefix=UPLOAD_PREFIX,
-                    tag_filters={PENDING_TAG_KEY: PENDING_TAG_VALUE},
-                    expiration=ABANDONED_UPLOAD_EXPIRY,
-                ),
-            ],
+            lifecycle_rules=[_lifecycle_rule(rule) for rule in MEDIA_LIFECYCLE],
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
             **_PRIVATE_BUCKET,  # type: ignore[arg-type]
         )
 
-        self.table = dynamodb.Table(
-            self,
-            "Assets",
-            partition_key=dynamodb.Attribute(
-                name=TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute=TTL_ATTRIBUTE,
-            # No SSESpecification: DynamoDB encrypts at rest with an AWS-owned key, which
-            # costs nothing (the aws/dynamodb KMS key would bill KMS requests).
-            removal_policy=removal_policy,
+        self.table = _table(self, "Assets", ASSET_TABLE, removal_policy)
+        # Idempotency records are short-lived (Powertools expires them after an hour by
+        # default) and hold no user data: nothing to keep when the stack goes, and nothing
+        # a point-in-time restore could usefully bring back.
+        self.idempotency_table = _table(
+            self, "Idempotency", IDEMPOTENCY_TABLE, RemovalPolicy.DESTROY
         )
-        self.table.add_global_secondary_index(
-            index_name=OWNER_INDEX_NAME,
-            partition_key=dynamodb.Attribute(
-                name=OWNER_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=dynamodb.Attribute(
-                name=OWNER_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING
-            ),
+        acknowledge(
+            self.idempotency_table,
+            "AwsSolutions-DDB3",
+            "Powertools idempotency records are short-lived (an hour by default) and hold no "
+            "user data; restoring them to a point in time would only replay stale request keys.",
+        )
+
+
+def _lifecycle_rule(rule: LifecycleRule) -> s3.LifecycleRule:
+    """One CDK lifecycle rule from its plain definition."""
+    return s3.LifecycleRule(
+        id=rule.rule_id,
+        prefix=rule.prefix,
+        tag_filters=dict(rule.tags) or None,
+        expiration=(
+            Duration.days(rule.expire_after_days) if rule.expire_after_days is not None else None
+        ),
+        abort_incomplete_multipart_upload_after=(
+            Duration.days(rule.abort_incomplete_multipart_after_days)
+            if rule.abort_incomplete_multipart_after_days is not None
+            else None
+        ),
+    )
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+def _table(
+    scope: Construct,
+    construct_id: str,
+    definition: TableDefinition,
+    removal_policy: RemovalPolicy,
+) -> dynamodb.Table:
+    """An on-demand table from its plain definition: keys, TTL, stream, indexes."""
+    table = dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=_string(definition.partition_key),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=definition.point_in_time_recovery
+        ),
+        time_to_live_attribute=definition.ttl_attribute,
+        stream=(
+            dynamodb.StreamViewType[definition.stream_view_type]
+            if definition.stream_view_type
+            else None
+        ),
+        # No SSESpecification: DynamoDB encrypts at rest with an AWS-owned key, which
+        # costs nothing (the aws/dynamodb KMS key would bill KMS requests).
+        removal_policy=removal_policy,
+    )
+    for index in definition.indexes:
+        table.add_global_secondary_index(
+            index_name=index.name,
+            partition_key=_string(index.partition_key),
+            sort_key=_string(index.sort_key),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+    return table

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from mediaport import names
+
 # Fixed dummy credentials: moto accepts any, and nothing local ever reaches AWS.
 DUMMY_ACCESS_KEY = "mediaport-local"
 DUMMY_SECRET_KEY = "mediaport-local-secret"  # noqa: S105 - a dummy, documented as such
@@ -21,6 +23,7 @@ class LocalConfig:
     region: str = "us-east-1"
     bucket_name: str = "mediaport-media"
     table_name: str = "mediaport-assets"
+    idempotency_table_name: str = "mediaport-idempotency"
     allowed_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -33,8 +36,11 @@ class LocalConfig:
             api_port=api_port,
             aws_port=int(os.environ.get("MEDIAPORT_AWS_PORT", "4566")),
             region=os.environ.get("MEDIAPORT_REGION", "us-east-1"),
-            bucket_name=os.environ.get("MEDIAPORT_BUCKET_NAME", "mediaport-media"),
-            table_name=os.environ.get("MEDIAPORT_TABLE_NAME", "mediaport-assets"),
+            bucket_name=os.environ.get(names.ENV_BUCKET_NAME, "mediaport-media"),
+            table_name=os.environ.get(names.ENV_TABLE_NAME, "mediaport-assets"),
+            idempotency_table_name=os.environ.get(
+                names.ENV_IDEMPOTENCY_TABLE_NAME, "mediaport-idempotency"
+            ),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
 
@@ -63,8 +69,9 @@ class LocalConfig:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "MEDIAPORT_REGION": self.region,
-            "MEDIAPORT_BUCKET_NAME": self.bucket_name,
-            "MEDIAPORT_TABLE_NAME": self.table_name,
+            names.ENV_BUCKET_NAME: self.bucket_name,
+            names.ENV_TABLE_NAME: self.table_name,
+            names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
             "POWERTOOLS_SERVICE_NAME": "mediaport",
             "POWERTOOLS_METRICS_NAMESPACE": "Mediaport",
             "POWERTOOLS_METRICS_DISABLED": "true",

@@ -1,6 +1,9 @@
-"""Create what the CDK stack would: bucket (CORS, notifications), table, queue and DLQ.
+"""Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset and
+idempotency tables, the upload queue and its DLQ.
 
-Used by the local stack against the moto server and by tests against in-process moto.
+Everything the two stacks must agree on comes from ``infra.definitions``, the module
+``infra/storage.py`` builds the deployed resources from. Used by the local stack against
+the moto server and by tests against in-process moto.
 """
 
 from __future__ import annotations
@@ -10,8 +13,16 @@ from typing import Any
 
 import boto3
 
+from infra.definitions import (
+    ASSET_TABLE,
+    IDEMPOTENCY_TABLE,
+    MEDIA_CORS,
+    MEDIA_LIFECYCLE,
+    UPLOAD_NOTIFICATION,
+    LifecycleRule,
+    TableDefinition,
+)
 from infra.local.config import DEAD_LETTER_QUEUE_NAME, MAX_RECEIVES, QUEUE_NAME, LocalConfig
-from mediaport.repository import AssetRecord
 
 
 def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str, str]:
@@ -19,9 +30,11 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     session = boto3.session.Session(region_name=config.region)
     s3 = session.client("s3", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     queues = _create_queues(sqs)
     _create_bucket(s3, config, queues["queue_arn"])
-    _create_table(session, config, endpoint_url)
+    _create_table(dynamodb, config.table_name, ASSET_TABLE)
+    _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
     return queues
 
 
@@ -56,13 +69,17 @@ def _create_bucket(s3: Any, config: LocalConfig, queue_arn: str) -> None:
             "CORSRules": [
                 {
                     "AllowedOrigins": list(config.origins),
-                    "AllowedMethods": ["PUT", "POST", "GET", "HEAD"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                    "MaxAgeSeconds": 3000,
+                    "AllowedMethods": list(MEDIA_CORS.allowed_methods),
+                    "AllowedHeaders": list(MEDIA_CORS.allowed_headers),
+                    "ExposeHeaders": list(MEDIA_CORS.exposed_headers),
+                    "MaxAgeSeconds": MEDIA_CORS.max_age_seconds,
                 }
             ]
         },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in MEDIA_LIFECYCLE]},
     )
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
@@ -70,29 +87,78 @@ def _create_bucket(s3: Any, config: LocalConfig, queue_arn: str) -> None:
             "QueueConfigurations": [
                 {
                     "QueueArn": queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "media/"}]}},
+                    "Events": list(UPLOAD_NOTIFICATION.events),
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [{"Name": "prefix", "Value": UPLOAD_NOTIFICATION.prefix}]
+                        }
+                    },
                 }
             ]
         },
     )
 
 
-def _create_table(session: Any, config: LocalConfig, endpoint_url: str | None) -> None:
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    if config.table_name in dynamodb.list_tables()["TableNames"]:
+def _lifecycle_rule(rule: LifecycleRule) -> dict[str, Any]:
+    """One rule of S3's LifecycleConfiguration, as boto3 takes it."""
+    tags = [{"Key": key, "Value": value} for key, value in rule.tags]
+    prefix = rule.prefix or ""
+    lifecycle_filter: dict[str, Any]
+    if len(tags) > 1 or (tags and prefix):
+        lifecycle_filter = {"And": {"Prefix": prefix, "Tags": tags}}
+    elif tags:
+        lifecycle_filter = {"Tag": tags[0]}
+    else:
+        lifecycle_filter = {"Prefix": prefix}
+    shaped: dict[str, Any] = {"ID": rule.rule_id, "Status": "Enabled", "Filter": lifecycle_filter}
+    if rule.expire_after_days is not None:
+        shaped["Expiration"] = {"Days": rule.expire_after_days}
+    if rule.abort_incomplete_multipart_after_days is not None:
+        shaped["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": rule.abort_incomplete_multipart_after_days
+        }
+    return shaped
+
+
+def _create_table(dynamodb: Any, name: str, definition: TableDefinition) -> None:
+    """Create one on-demand table as its definition says: keys, indexes, stream, TTL."""
+    if name in dynamodb.list_tables()["TableNames"]:
         return
-    # The pynamodb model is the one definition of keys and the owner index.
-    AssetRecord.Meta.table_name = config.table_name
-    AssetRecord.Meta.region = config.region
-    AssetRecord.Meta.host = endpoint_url  # type: ignore[attr-defined]  # pynamodb reads it
-    AssetRecord._connection = None
-    try:
-        AssetRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-    finally:
-        AssetRecord.Meta.host = None  # type: ignore[attr-defined]
-        AssetRecord._connection = None
-    dynamodb.update_time_to_live(
-        TableName=config.table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"},
+    options: dict[str, Any] = {}
+    if definition.indexes:
+        options["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in definition.indexes
+        ]
+    if definition.stream_view_type:
+        options["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": definition.stream_view_type,
+        }
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": definition.partition_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in definition.key_attributes
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **options,
     )
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": definition.ttl_attribute},
+    )
+    if definition.point_in_time_recovery:
+        dynamodb.update_continuous_backups(
+            TableName=name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )

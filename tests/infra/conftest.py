@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, PolicyValidationPluginReport
+from aws_cdk import App, CfnElement, PolicyValidationPluginReport
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
 
 from infra.constants import STACK_NAME
 from infra.stack import MediaportStack
+from infra.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +39,21 @@ class Synth:
 
     def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+    @property
+    def storage(self) -> Storage:
+        storage = self.stack.node.find_child("Storage")
+        assert isinstance(storage, Storage)
+        return storage
+
+    def logical_id(self, construct: IConstruct) -> str:
+        """The template key of a construct's CloudFormation resource."""
+        cfn = construct.node.default_child
+        assert isinstance(cfn, CfnElement)
+        return self.stack.get_logical_id(cfn)
+
+    def resource_of(self, construct: IConstruct) -> dict[str, Any]:
+        return self.resources[self.logical_id(construct)]
 
 
 def synthesize(tmp_dir: Path, **context: Any) -> Synth:

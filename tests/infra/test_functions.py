@@ -54,20 +54,32 @@ def test_every_function_has_the_powertools_environment(synth: Synth) -> None:
 
 def test_data_functions_know_the_table_and_bucket_and_health_does_not(synth: Synth) -> None:
     functions = mediaport_functions(synth)
-    (table_id,) = synth.resources_of_type("AWS::DynamoDB::Table")
+    table = {"Ref": synth.logical_id(synth.storage.table)}
+    bucket = {"Ref": synth.logical_id(synth.storage.bucket)}
     for name, fn in functions.items():
         env = fn["Environment"]["Variables"]
         if name == "health":
             assert "MEDIAPORT_TABLE_NAME" not in env
+            assert "MEDIAPORT_BUCKET_NAME" not in env
         else:
-            assert env["MEDIAPORT_TABLE_NAME"] == {"Ref": table_id}
-            assert "MEDIAPORT_BUCKET_NAME" in env
+            assert env["MEDIAPORT_TABLE_NAME"] == table, name
+            assert env["MEDIAPORT_BUCKET_NAME"] == bucket, name
+
+
+def test_only_presign_knows_the_idempotency_table(synth: Synth) -> None:
+    idempotency = {"Ref": synth.logical_id(synth.storage.idempotency_table)}
+    for name, fn in mediaport_functions(synth).items():
+        env = fn["Environment"]["Variables"]
+        if name == "presign":
+            assert env["MEDIAPORT_IDEMPOTENCY_TABLE_NAME"] == idempotency
+        else:
+            assert "MEDIAPORT_IDEMPOTENCY_TABLE_NAME" not in env, name
 
 
 def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth) -> None:
     functions = mediaport_functions(synth)
     processor = functions.pop("process_upload")
-    assert 1024 <= processor["MemorySize"] <= 1536
+    assert 1024 <= processor["MemorySize"] <= 2048
     assert processor["Timeout"] == 60
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name

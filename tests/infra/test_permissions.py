@@ -1,4 +1,5 @@
-"""Least privilege: exact actions, one key prefix at a time, no wildcards."""
+"""Least privilege: each function gets exactly the actions it calls, on exactly what it
+calls them on: one key prefix at a time, named indexes, no wildcards."""
 
 from __future__ import annotations
 
@@ -42,17 +43,50 @@ def policy_of(synth: Synth, function: str) -> list[dict]:
     return policy
 
 
-def s3_grants(synth: Synth, function: str) -> dict[str, set[str]]:
-    """{resource suffix ('' for the bucket, '/media/*', ...): actions} for S3 statements."""
-    grants: dict[str, set[str]] = {}
+def resource_names(synth: Synth) -> dict[str, str]:
+    """{logical id: a readable name} for the resources grants point at."""
+    storage = synth.storage
+    return {
+        synth.logical_id(storage.table): "assets",
+        synth.logical_id(storage.idempotency_table): "idempotency",
+        synth.logical_id(storage.bucket): "bucket",
+    }
+
+
+def describe_resource(synth: Synth, resource: Any) -> str:
+    """'assets', 'assets/index/byOwner', 'bucket/media/*', 'bucket', '*', or the raw value."""
+    named = resource_names(synth)
+    if isinstance(resource, str):
+        return resource
+    if "Fn::GetAtt" in resource:
+        return named.get(resource["Fn::GetAtt"][0], str(resource))
+    if "Fn::Join" in resource:
+        head, *rest = resource["Fn::Join"][1]
+        if (
+            isinstance(head, dict)
+            and "Fn::GetAtt" in head
+            and all(isinstance(part, str) for part in rest)
+        ):
+            return named.get(head["Fn::GetAtt"][0], str(head)) + "".join(rest)
+    return str(resource)
+
+
+def grants(synth: Synth, function: str, service: str) -> dict[str, set[str]]:
+    """{resource name: actions} that ``function``'s role allows for one service."""
+    found: dict[str, set[str]] = {}
     for statement in policy_of(synth, function):
-        actions = {a for a in as_list(statement["Action"]) if a.startswith("s3:")}
-        if not actions:
-            continue
-        for resource in as_list(statement["Resource"]):
-            suffix = resource["Fn::Join"][1][1] if "Fn::Join" in resource else ""
-            grants.setdefault(suffix, set()).update(actions)
-    return grants
+        actions = {a for a in as_list(statement["Action"]) if a.startswith(f"{service}:")}
+        for resource in as_list(statement["Resource"]) if actions else []:
+            found.setdefault(describe_resource(synth, resource), set()).update(actions)
+    return found
+
+
+def list_bucket_conditions(synth: Synth, function: str) -> list[Any]:
+    return [
+        statement.get("Condition")
+        for statement in policy_of(synth, function)
+        if "s3:ListBucket" in as_list(statement["Action"])
+    ]
 
 
 def test_no_statement_allows_a_wildcard_action(synth: Synth) -> None:
@@ -75,27 +109,76 @@ def test_health_can_only_write_logs_and_traces(synth: Synth) -> None:
 
 
 def test_presign_can_only_put_pending_uploads_under_media(synth: Synth) -> None:
-    assert s3_grants(synth, "presign") == {"/media/*": {"s3:PutObject", "s3:PutObjectTagging"}}
-    dynamodb = {
-        a for s in policy_of(synth, "presign") for a in as_list(s["Action"]) if "dynamodb" in a
+    assert grants(synth, "presign", "s3") == {
+        "bucket/media/*": {"s3:PutObject", "s3:PutObjectTagging"}
     }
-    assert dynamodb == {"dynamodb:PutItem"}
+
+
+def test_presign_creates_assets_and_keeps_idempotency_records(synth: Synth) -> None:
+    assert grants(synth, "presign", "dynamodb") == {
+        "assets": {"dynamodb:PutItem"},
+        # What Powertools' DynamoDBPersistenceLayer calls.
+        "idempotency": {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+    }
 
 
 def test_media_reads_uploads_and_variants_and_deletes_only_uploads(synth: Synth) -> None:
-    assert s3_grants(synth, "media") == {
-        "/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
-        "/derived/*": {"s3:GetObject"},
-        "": {"s3:ListBucket"},
+    assert grants(synth, "media", "s3") == {
+        "bucket/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
+        "bucket/derived/*": {"s3:GetObject"},
+        "bucket": {"s3:ListBucket"},
+    }
+
+
+def test_media_reads_and_updates_assets_and_queries_only_the_listing_indexes(
+    synth: Synth,
+) -> None:
+    assert grants(synth, "media", "dynamodb") == {
+        "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "assets/index/byOwner": {"dynamodb:Query"},
+        "assets/index/byOwnerStatus": {"dynamodb:Query"},
     }
 
 
 def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> None:
-    assert s3_grants(synth, "process_upload") == {
-        "/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
-        "/derived/*": {"s3:PutObject", "s3:DeleteObject"},
-        "": {"s3:ListBucket"},
+    assert grants(synth, "process_upload", "s3") == {
+        "bucket/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
+        "bucket/derived/*": {"s3:PutObject", "s3:DeleteObject"},
+        "bucket": {"s3:ListBucket"},
     }
+
+
+def test_process_upload_reads_and_updates_assets_only(synth: Synth) -> None:
+    assert grants(synth, "process_upload", "dynamodb") == {
+        "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    }
+
+
+def test_health_touches_no_data(synth: Synth) -> None:
+    assert grants(synth, "health", "s3") == {}
+    assert grants(synth, "health", "dynamodb") == {}
+
+
+def test_list_bucket_is_conditioned_on_the_prefixes_each_function_reads(synth: Synth) -> None:
+    assert list_bucket_conditions(synth, "media") == [
+        {"StringLike": {"s3:prefix": ["media/*", "derived/*"]}}
+    ]
+    assert list_bucket_conditions(synth, "process_upload") == [
+        {"StringLike": {"s3:prefix": ["media/*"]}}
+    ]
+    for function in ("health", "presign"):
+        assert list_bucket_conditions(synth, function) == [], function
+
+
+def test_no_role_reaches_every_index_of_a_table(synth: Synth) -> None:
+    for function in ("health", "presign", "media", "process_upload"):
+        for resource in grants(synth, function, "dynamodb"):
+            assert not resource.endswith("/index/*"), (function, resource)
 
 
 def test_only_process_upload_consumes_the_queue(synth: Synth) -> None:

@@ -100,40 +100,68 @@ def test_media_bucket_writes_server_access_logs(synth: Synth) -> None:
     assert "DestinationBucketName" in bucket["Properties"]["LoggingConfiguration"]
 
 
-def test_the_table_is_keyed_by_asset_and_listable_by_owner(synth: Synth) -> None:
-    synth.template.has_resource_properties(
-        "AWS::DynamoDB::Table",
+def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_and_status(
+    synth: Synth,
+) -> None:
+    table = synth.resource_of(synth.storage.table)["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "assetId", "KeyType": "HASH"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert sorted(table["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"]) == [
         {
-            "KeySchema": [{"AttributeName": "assetId", "KeyType": "HASH"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "byOwner",
-                    "KeySchema": [
-                        {"AttributeName": "userId", "KeyType": "HASH"},
-                        {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
+            "IndexName": "byOwner",
+            "KeySchema": [
+                {"AttributeName": "userId", "KeyType": "HASH"},
+                {"AttributeName": "createdAt", "KeyType": "RANGE"},
             ],
+            "Projection": {"ProjectionType": "ALL"},
         },
-    )
+        {
+            "IndexName": "byOwnerStatus",
+            "KeySchema": [
+                {"AttributeName": "userId", "KeyType": "HASH"},
+                {"AttributeName": "statusCreatedAt", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
+        "assetId": "S",
+        "userId": "S",
+        "createdAt": "S",
+        "statusCreatedAt": "S",
+    }
+
+
+def test_every_asset_change_is_streamed_with_old_and_new_images(synth: Synth) -> None:
+    table = synth.resource_of(synth.storage.table)["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 def test_pending_assets_expire_by_ttl_and_the_table_is_recoverable(synth: Synth) -> None:
-    synth.template.has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {
-            "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        },
-    )
+    table = synth.resource_of(synth.storage.table)["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
 
-def test_data_is_retained_on_stack_deletion_by_default(synth: Synth) -> None:
+def test_idempotency_records_are_keyed_by_id_and_expire_by_ttl(synth: Synth) -> None:
+    table = synth.resource_of(synth.storage.idempotency_table)
+    props = table["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert "GlobalSecondaryIndexes" not in props
+    assert "StreamSpecification" not in props
+    # Short-lived request keys, no user data: deleted with the stack whatever the policy.
+    assert table["DeletionPolicy"] == "Delete"
+
+
+def test_user_data_is_retained_on_stack_deletion_by_default(synth: Synth) -> None:
+    idempotency = synth.logical_id(synth.storage.idempotency_table)
     for resource_type in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::UserPool"):
-        for resource in synth.resources_of_type(resource_type).values():
-            assert resource["DeletionPolicy"] == "Retain", resource_type
+        for key, resource in synth.resources_of_type(resource_type).items():
+            if key != idempotency:
+                assert resource["DeletionPolicy"] == "Retain", resource_type
 
 
 def test_removal_policy_destroy_deletes_data_with_the_stack(external_idp_synth: Synth) -> None:

@@ -1,0 +1,127 @@
+"""What the bucket and the tables are, as plain data, written once.
+
+``infra/storage.py`` and ``infra/processing.py`` turn these into CDK constructs;
+``infra/local/provision.py`` turns them into boto3 calls against the emulator. Neither
+side writes a key, an index, a lifecycle rule or a notification filter of its own, so
+the local stack cannot drift from the deployed one. No ``aws_cdk`` import here: the
+local stack reads this module without starting the CDK's runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediaport import names
+
+# --- S3 -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    """The bucket's browser access; the origins are chosen per deployment."""
+
+    allowed_methods: tuple[str, ...]
+    allowed_headers: tuple[str, ...]
+    exposed_headers: tuple[str, ...]
+    max_age_seconds: int
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One S3 lifecycle rule: an expiry, an abort of stale multipart uploads, or both."""
+
+    rule_id: str
+    prefix: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    expire_after_days: int | None = None
+    abort_incomplete_multipart_after_days: int | None = None
+
+
+@dataclass(frozen=True)
+class NotificationFilter:
+    """Which new objects are queued for processing."""
+
+    events: tuple[str, ...]
+    prefix: str
+
+
+# Browsers PUT (presigned URL) or POST (presigned policy) uploads and GET variants; S3
+# must expose ETag for multipart uploads, whose completion lists each part's ETag.
+MEDIA_CORS = CorsRule(
+    allowed_methods=("PUT", "POST", "GET", "HEAD"),
+    allowed_headers=("*",),
+    exposed_headers=("ETag",),
+    max_age_seconds=3000,
+)
+
+MEDIA_LIFECYCLE: tuple[LifecycleRule, ...] = (
+    LifecycleRule(
+        rule_id="abort-incomplete-multipart-uploads",
+        abort_incomplete_multipart_after_days=1,
+    ),
+    # Presign tags every upload pending; the tag goes when the asset is READY, so an
+    # object still tagged a day later belongs to an asset that never became READY.
+    LifecycleRule(
+        rule_id="expire-abandoned-uploads",
+        prefix=names.UPLOAD_PREFIX,
+        tags=((names.PENDING_TAG_KEY, names.PENDING_TAG_VALUE),),
+        expire_after_days=1,
+    ),
+)
+
+# derived/ is deliberately not notified: writing a variant must not trigger processing.
+UPLOAD_NOTIFICATION = NotificationFilter(events=("s3:ObjectCreated:*",), prefix=names.UPLOAD_PREFIX)
+
+# --- DynamoDB -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondaryIndex:
+    """A global secondary index on string keys, projecting every attribute."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """An on-demand table keyed by one string attribute."""
+
+    partition_key: str
+    ttl_attribute: str
+    indexes: tuple[SecondaryIndex, ...] = ()
+    # DynamoDB's StreamViewType, or None for no stream.
+    stream_view_type: str | None = None
+    point_in_time_recovery: bool = False
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        """Every attribute some key schema names (all strings), each once."""
+        keys = [self.partition_key]
+        for index in self.indexes:
+            keys += [index.partition_key, index.sort_key]
+        return tuple(dict.fromkeys(keys))
+
+
+ASSET_TABLE = TableDefinition(
+    partition_key=names.TABLE_PARTITION_KEY,
+    ttl_attribute=names.TTL_ATTRIBUTE,
+    indexes=(
+        SecondaryIndex(
+            names.OWNER_INDEX_NAME, names.OWNER_INDEX_PARTITION_KEY, names.OWNER_INDEX_SORT_KEY
+        ),
+        SecondaryIndex(
+            names.STATUS_INDEX_NAME, names.STATUS_INDEX_PARTITION_KEY, names.STATUS_INDEX_SORT_KEY
+        ),
+    ),
+    # Every state change, before and after, for the consumers that publish and count.
+    stream_view_type="NEW_AND_OLD_IMAGES",
+    point_in_time_recovery=True,
+)
+
+# Powertools idempotency records: short-lived, so no backups and no stream.
+IDEMPOTENCY_TABLE = TableDefinition(
+    partition_key=names.IDEMPOTENCY_PARTITION_KEY,
+    ttl_attribute=names.IDEMPOTENCY_TTL_ATTRIBUTE,
+)
