@@ -39,7 +39,7 @@ from PIL import Image, ImageDraw, ImageOps, features
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/core/python")]
 
-from mediaport.imaging import VARIANT_SIZES, WEBP_METHOD, WEBP_QUALITY, render_image  # noqa: E402
+from mediaport.rendering import VARIANT_SIZES, WEBP_METHOD, WEBP_QUALITY, render_image  # noqa: E402
 
 BUDGET = 100_000_000
 SIZES = sorted(VARIANT_SIZES.values(), reverse=True)

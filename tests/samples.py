@@ -125,3 +125,72 @@ def animated_gif(width: int = 80, height: int = 60) -> bytes:
 def truncated_jpeg() -> bytes:
     data = encode(photo(800, 600), "JPEG", quality=90)
     return data[: len(data) // 2]
+
+
+# --- large images that are cheap to make and to store ----------------------------------
+
+
+def flat_png(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of any size, compressed row by row (never held as pixels)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    row = b"\x00" + b"\x07" * width  # filter type 0, then one grey level
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def png_with_corrupt_data(width: int = 200, height: int = 100) -> bytes:
+    """Every chunk CRC is right, but the zlib stream inside IDAT is garbage."""
+    import struct
+    import zlib
+
+    data = bytearray(encode(photo(width, height), "PNG"))
+    start = data.index(b"IDAT") + 4
+    length = struct.unpack(">I", data[start - 8 : start - 4])[0]
+    data[start + 10 : start + 60] = bytes(range(50))
+    crc = zlib.crc32(bytes(data[start - 4 : start + length])) & 0xFFFFFFFF
+    data[start + length : start + length + 4] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def flat_jpeg(width: int, height: int) -> bytes:
+    """A baseline greyscale JPEG (one byte per pixel while it is made)."""
+    return encode(Image.new("L", (width, height), 90), "JPEG", quality=75)
+
+
+def progressive_jpeg(width: int, height: int) -> bytes:
+    """A progressive 4:4:4 JPEG: a decoder must hold all its DCT coefficients at once."""
+    image = Image.new("RGB", (width, height), (200, 40, 40))
+    return encode(image, "JPEG", quality=80, progressive=True, subsampling=0)
+
+
+def lossless_webp(width: int, height: int) -> bytes:
+    """A flat lossless WebP: a few KB on disk, ``width``×``height`` RGBA canvases decoded."""
+    image = Image.new("RGB", (width, height), (10, 200, 30))
+    return encode(image, "WEBP", lossless=True, method=0, quality=0)  # fastest: ~40 bytes
+
+
+def gif_with_frames(frames: int, width: int = 64, height: int = 64) -> bytes:
+    """An animated GIF of many (alternating, so none is merged away) frames."""
+    first, second = (Image.new("P", (width, height), index) for index in (1, 2))
+    for frame in (first, second):
+        frame.putpalette([255, 0, 0, 0, 0, 255] * 128)
+    sequence = [second if index % 2 else first for index in range(1, frames)]
+    return encode(first, "GIF", save_all=True, append_images=sequence, duration=20, loop=0)
+
+
+def flat_gif(width: int, height: int) -> bytes:
+    return encode(Image.new("P", (width, height), 3), "GIF")

@@ -8,7 +8,8 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
-from mediaport.imaging import UnreadableImage, dominant_color, fit_within, render_image
+from mediaport.imaging import ImageFacts, UnreadableImage, inspect_image, open_image
+from mediaport.rendering import dominant_color, fit_within, render_image
 from tests import samples
 
 BUDGET = 100_000_000
@@ -159,3 +160,109 @@ def test_only_the_named_decoder_is_used() -> None:
 )
 def test_fit_within(size: tuple[int, int], edge: int, expected: tuple[int, int]) -> None:
     assert fit_within(*size, edge) == expected
+
+
+# --- the pixel budget is ours, and inspection stays within bounded memory ---------------
+
+NINETY_FIVE_MP = 9747  # 9747² ≈ 95.0 million pixels: past Pillow's own 89.5 MP warning
+
+
+def test_a_95_megapixel_header_opens_within_the_default_budget() -> None:
+    image = open_image(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", BUDGET)
+
+    assert image.size == (NINETY_FIVE_MP, NINETY_FIVE_MP)
+
+
+def test_a_lower_budget_refuses_the_same_header() -> None:
+    with pytest.raises(UnreadableImage) as raised:
+        open_image(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", 50_000_000)
+    assert raised.value.too_many_pixels
+
+
+def test_pillows_global_limit_does_not_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
+
+    image = open_image(io.BytesIO(samples.png_bytes(100, 100)), "image/png", BUDGET)
+
+    assert image.size == (100, 100)
+
+
+def test_a_valid_95_megapixel_png_passes_inspection_within_the_default_budget() -> None:
+    data = samples.flat_png(9500, 10_000)
+
+    assert inspect_image(io.BytesIO(data), "image/png", BUDGET) == ImageFacts(9500, 10_000)
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(data), "image/png", 90_000_000)
+    assert raised.value.too_many_pixels
+
+
+def test_rendering_honours_the_same_budget_both_ways() -> None:
+    data = samples.flat_jpeg(9500, 10_000)
+
+    rendition = render_image(io.BytesIO(data), "image/jpeg", BUDGET)
+
+    assert (rendition.width, rendition.height) == (9500, 10_000)
+    with pytest.raises(UnreadableImage) as raised:
+        render_image(io.BytesIO(data), "image/jpeg", 90_000_000)
+    assert raised.value.too_many_pixels
+
+
+@pytest.mark.parametrize("media_type", ["image/webp", "image/gif", "image/jpeg"])
+def test_inspection_refuses_from_the_header_over_the_budget(media_type: str) -> None:
+    data = {
+        "image/webp": samples.lossless_webp(2000, 1000),
+        "image/gif": samples.flat_gif(2000, 1000),
+        "image/jpeg": samples.flat_jpeg(2000, 1000),
+    }[media_type]
+
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(data), media_type, 1_999_999)
+    assert raised.value.too_many_pixels
+
+
+def test_a_png_whose_compressed_data_is_corrupt_is_unreadable() -> None:
+    # Every chunk CRC is right: only inflating the data finds the damage.
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(samples.png_with_corrupt_data()), "image/png", BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_a_png_with_missing_rows_is_unreadable() -> None:
+    # The bomb's header claims 2000 rows; its data holds 64.
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(samples.png_bomb(2000)), "image/png", BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_an_interlaced_png_passes_inspection() -> None:
+    data = samples.encode(samples.photo(301, 97), "PNG", interlace=True)
+
+    assert inspect_image(io.BytesIO(data), "image/png", BUDGET) == ImageFacts(301, 97)
+
+
+def test_a_webp_too_large_to_decode_for_inspection_is_checked_from_its_structure() -> None:
+    # 4000×4000 would take ~256 MB to decode: more than inspection may spend.
+    data = samples.lossless_webp(4000, 4000)
+
+    assert inspect_image(io.BytesIO(data), "image/webp", BUDGET) == ImageFacts(4000, 4000)
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(data[:-4]), "image/webp", BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_a_progressive_jpeg_too_large_to_decode_for_inspection_is_walked_to_its_end() -> None:
+    # 6000×6000 4:4:4 progressive holds 216 MB of DCT coefficients while it decodes.
+    data = samples.progressive_jpeg(6000, 6000)
+
+    assert inspect_image(io.BytesIO(data), "image/jpeg", BUDGET) == ImageFacts(6000, 6000)
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(data[: len(data) // 2]), "image/jpeg", BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_a_gif_of_thousands_of_frames_is_inspected_and_rendered_from_its_first() -> None:
+    data = samples.gif_with_frames(3000)
+
+    assert inspect_image(io.BytesIO(data), "image/gif", BUDGET) == ImageFacts(64, 64)
+    variant = render(data, "image/gif")["128"].convert("RGB")
+    assert variant.getpixel((10, 10)) == pytest.approx((0, 0, 255), abs=8)

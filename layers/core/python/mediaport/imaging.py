@@ -1,23 +1,52 @@
-"""Image inspection with Pillow: explicit decoders, a pixel budget, no decode of bombs."""
+"""Image inspection with Pillow: explicit decoders, our pixel budget, bounded memory."""
 
 from __future__ import annotations
 
-import base64
 import io
 import math
-import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+import re
+import struct
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile
+from PIL.GifImagePlugin import GifImageFile
+from PIL.JpegImagePlugin import JpegImageFile
+from PIL.PngImagePlugin import PngImageFile
+from PIL.WebPImagePlugin import WebPImageFile
 
 from mediaport.policy import GIF, JPEG, PNG, WEBP
 
-# The only decoders Mediaport ever lets Pillow use, by media type.
-PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", GIF: "GIF"}
-_EXIF_ORIENTATION = 0x0112
-_TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+# The only decoders Mediaport ever lets Pillow use, by media type. Each is built directly
+# rather than through ``Image.open``: that skips Pillow's own bomb check, which reads the
+# process-global ``Image.MAX_IMAGE_PIXELS`` (a warning from ~89.5 MP, an error from
+# ~179 MP), so the budget that decides is the one we were given.
+_IMAGE_FILES: dict[str, type[ImageFile.ImageFile]] = {
+    JPEG: JpegImageFile,  # an MPO (several JPEGs) is read as its first image
+    PNG: PngImageFile,
+    WEBP: WebPImageFile,
+    GIF: GifImageFile,
+}
+PILLOW_FORMATS = {media_type: opener.format for media_type, opener in _IMAGE_FILES.items()}
+EXIF_ORIENTATION = 0x0112
+TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+
+# How much memory the integrity check may spend decoding a first frame. Verification
+# runs in the API function (confirm, 512 MB) as well as in process_upload, and must reach
+# the same verdict in both, so the limit is one constant sized for the smaller: the
+# interpreter with the API's imports is ~120 MB, this leaves room to spare.
+INTEGRITY_DECODE_LIMIT = 192 * 1024 * 1024
+# Peak bytes per pixel of a first-frame decode, measured with Pillow 13 (peak RSS of a
+# fresh interpreter, minus its baseline): WebP goes through libwebp's animation decoder
+# (two RGBA canvases, a copy handed to Python, Pillow's own image); a GIF frame is one
+# byte per pixel plus Pillow's image. A baseline JPEG decodes at 1/8 scale (DCT scaling)
+# in a few MB; a progressive one must hold every DCT coefficient first, 2 bytes per
+# sample, however small it is decoded.
+_WEBP_DECODE_BYTES_PER_PIXEL = 16
+_GIF_DECODE_BYTES_PER_PIXEL = 2
+_IO_BLOCK = 256 * 1024
 
 
 class UnreadableImage(Exception):
@@ -36,243 +65,307 @@ class ImageFacts:
 
 
 def open_image(file: IO[bytes], media_type: str, max_pixels: int) -> Image.Image:
-    """Open (headers only) with the one decoder the media type names, within the pixel budget."""
-    pillow_format = PILLOW_FORMATS[media_type]
+    """Open (headers only) with the one decoder the media type names, within the pixel budget.
+
+    Only ``max_pixels`` decides; Pillow's global ``MAX_IMAGE_PIXELS`` is never consulted
+    (except inside Pillow's WebP and GIF frame parsing, which still refuse more than twice
+    it, ~179 MP, whatever the budget).
+    """
+    opener = _IMAGE_FILES[media_type]
+    if media_type == WEBP:
+        # libwebp allocates its canvases when the file is opened: check the size first.
+        start = file.tell()
+        size = _webp_canvas_size(file.read(30))
+        file.seek(start)
+        if size is not None:
+            _check_budget(*size, max_pixels)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(file, formats=[pillow_format])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        image = opener(file)
+    except Image.DecompressionBombError as error:
         raise UnreadableImage(True, f"the image has too many pixels ({error})") from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise UnreadableImage(False, f"the file is not a readable {pillow_format} image") from error
-    width, height = image.size
+    except (SyntaxError, OSError, ValueError, EOFError) as error:
+        raise UnreadableImage(False, f"the file is not a readable {opener.format} image") from error
+    _check_budget(*image.size, max_pixels)
+    return image
+
+
+def _check_budget(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise UnreadableImage(
             True, f"the image is {width}×{height} pixels, over the budget of {max_pixels:,}"
         )
-    return image
+
+
+def _webp_canvas_size(header: bytes) -> tuple[int, int] | None:
+    """The canvas size a WebP file's first 30 bytes declare (RIFF, then VP8, VP8L or VP8X)."""
+    if len(header) < 30 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
+        return None
+    chunk = header[12:16]
+    if chunk == b"VP8X":
+        return int.from_bytes(header[24:27], "little") + 1, int.from_bytes(
+            header[27:30], "little"
+        ) + 1
+    if chunk == b"VP8L" and header[20] == 0x2F:
+        bits = int.from_bytes(header[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and header[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", header[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    return None
 
 
 def inspect_image(file: IO[bytes], media_type: str, max_pixels: int) -> ImageFacts:
-    """Dimensions of a well-formed image; a truncated or corrupt one raises ``UnreadableImage``."""
+    """Dimensions of a well-formed image; a truncated or corrupt one raises ``UnreadableImage``.
+
+    Memory stays bounded whatever the image claims (see ``INTEGRITY_DECODE_LIMIT``).
+    """
+    if media_type == WEBP:
+        start = file.tell()
+        header = file.read(30)
+        file.seek(start)
+        size = _webp_canvas_size(header)
+        if size is not None and size[0] * size[1] * _WEBP_DECODE_BYTES_PER_PIXEL > (
+            INTEGRITY_DECODE_LIMIT
+        ):
+            # Not even opened with Pillow: libwebp allocates both canvases on open.
+            _check_budget(*size, max_pixels)
+            try:
+                return _inspect_webp_structure(file, *size)
+            except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+                raise UnreadableImage(False, f"the WebP file is corrupt ({error})") from error
     image = open_image(file, media_type, max_pixels)
     try:
         with image:
             width, height = image.size
-            # PNG's verify() must come straight after open; its rare EXIF orientation is
-            # applied when variants are made.
-            orientation = None if image.format == "PNG" else image.getexif().get(_EXIF_ORIENTATION)
-            _check_integrity(image)
+            # PNG's getexif() would decode the whole image to look for a late eXIf chunk;
+            # its rare EXIF orientation is applied when variants are made.
+            orientation = None if image.format == "PNG" else image.getexif().get(EXIF_ORIENTATION)
+            _check_integrity(image, file)
     except UnreadableImage:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as error:
         raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
-    if orientation in _TRANSPOSING_ORIENTATIONS:
+    if orientation in TRANSPOSING_ORIENTATIONS:
         width, height = height, width
     return ImageFacts(width=width, height=height)
 
 
-def _check_integrity(image: Image.Image) -> None:
-    # Cheapest check that still reads every byte: PNG's chunk CRCs need no inflate;
-    # a JPEG decodes at 1/8 scale via DCT scaling; GIF and WebP decode their first frame.
+def integrity_decode_bytes(image: Image.Image) -> int:
+    """What decoding this image's first frame would cost the integrity check, in bytes."""
+    pixels = image.width * image.height
+    if image.format == "WEBP":
+        return pixels * _WEBP_DECODE_BYTES_PER_PIXEL
+    if image.format == "GIF":
+        return pixels * _GIF_DECODE_BYTES_PER_PIXEL
+    if image.format == "JPEG" and image.info.get("progressive"):
+        return 2 * _jpeg_samples(image)
+    return 0  # baseline JPEG: 1/8 scale; PNG: streamed, never decoded into an image
+
+
+def _jpeg_samples(image: Image.Image) -> int:
+    # Components with their sampling factors (id, h, v, table), as in the SOF segment.
+    layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+    h_max = max(h for _, h, _, _ in layers)
+    v_max = max(v for _, _, v, _ in layers)
+    return sum(
+        _ceil(image.width * h / h_max) * _ceil(image.height * v / v_max) for _, h, v, _ in layers
+    )
+
+
+def _check_integrity(image: Image.Image, file: IO[bytes]) -> None:
+    # Every byte is read; pixels are decoded only within INTEGRITY_DECODE_LIMIT.
+    # PNG: every chunk's CRC and the whole zlib stream, inflated in 256 KB pieces and
+    # dropped (it is not decoded into an image at all). JPEG: decoded at 1/8 scale (DCT
+    # scaling). GIF and WebP: the first frame is decoded. Past the limit (a progressive
+    # JPEG or a WebP of many megapixels) the check is structural: a JPEG's segments are
+    # walked to its EOI, a WebP's RIFF chunks to the end of the file (see
+    # ``inspect_image``). Their pixels are decoded when the variants are made.
     if image.format == "PNG":
-        image.verify()
+        assert isinstance(image, PngImageFile)
+        _check_png_data(file, image.tile[0][2] - 8)
+    elif integrity_decode_bytes(image) > INTEGRITY_DECODE_LIMIT:
+        if image.format == "JPEG":
+            _check_jpeg_segments(file)
     else:
         if image.format == "JPEG":
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()
 
 
-# Thumbnail sizes: name → the longest edge in pixels. Largest first: each is made from
-# the one before it, so the full-size image is resampled only once.
-VARIANT_SIZES: dict[str, int] = {"1024": 1024, "512": 512, "128": 128}
-PLACEHOLDER_EDGE = 16
-WEBP_QUALITY = 80
-WEBP_METHOD = 4  # libwebp's default effort: the speed/size balance libvips uses too
-_PLACEHOLDER_QUALITY = 40
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+_PNG_FILTERS = 5  # filter types 0..4 start each row
 
 
-@dataclass(frozen=True)
-class RenderedVariant:
-    name: str
-    width: int
-    height: int
-    webp: bytes
-
-
-@dataclass(frozen=True)
-class Rendition:
-    """What the variant pipeline makes of one image: its facts and its WebP variants."""
-
-    width: int  # as displayed, after EXIF orientation
-    height: int
-    dominant_color: str  # "#rrggbb"
-    placeholder: str  # a data: URI of a tiny WebP
-    variants: tuple[RenderedVariant, ...]
-
-    @property
-    def aspect_ratio(self) -> float:
-        return round(self.width / self.height, 4)
-
-
-def render_image(
-    file: IO[bytes], media_type: str, max_pixels: int, sizes: dict[str, int] = VARIANT_SIZES
-) -> Rendition:
-    """Decode once (as small as the largest variant allows), then make every WebP variant.
-
-    Metadata never reaches a variant: EXIF (with GPS), XMP, ICC and comments are dropped.
-    A corrupt image raises ``UnreadableImage``.
-    """
-    # The caller owns ``file``; the image is not closed here because, for RGB images,
-    # ``source`` below is the decoded image itself (no copy of a large bitmap).
-    image = open_image(file, media_type, max_pixels)
-    try:
-        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
-        stored_width, stored_height = image.size
-        largest = max(sizes.values())
-        if image.format == "JPEG":
-            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size when that
-            # still covers the largest variant. Memory and time drop by the same factor.
-            scale = min(1.0, largest / max(stored_width, stored_height))
-            image.draft(None, (_ceil(stored_width * scale), _ceil(stored_height * scale)))
-        image.load()  # the first frame of an animation
-        source = _displayable(image)
-    except UnreadableImage:
-        raise
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
-
-    transpose = _TRANSPOSE.get(orientation)
-    width, height = (
-        (stored_height, stored_width)
-        if orientation in _TRANSPOSING_ORIENTATIONS
-        else (stored_width, stored_height)
+def _check_png_data(file: IO[bytes], first_idat: int) -> None:
+    """Check every chunk's CRC from the first IDAT on, and inflate the image data in
+    pieces: every row must be there and start with a valid filter type."""
+    file.seek(0)
+    header = file.read(33)
+    width, height, bit_depth, colour_type, _, _, interlace = struct.unpack(
+        ">IIBBBBB", header[16:29]
     )
-    # libwebp releases the GIL: each variant is encoded on a worker thread while the next,
-    # smaller one is resized from it on this one. That overlap needs a second vCPU (Lambda
-    # has one full vCPU at 1769 MB, two from 3538 MB); on less it costs next to nothing.
-    with ThreadPoolExecutor(max_workers=2) as encoder:
-        encoded: list[tuple[str, Image.Image, Future[bytes]]] = []
-        previous = source
-        for name, edge in sorted(sizes.items(), key=lambda item: -item[1]):
-            target = fit_within(width, height, edge)
-            if previous is source and transpose is not None:
-                # Resize in stored orientation, then turn the (small) result upright.
-                stored_target = (
-                    (target[1], target[0]) if orientation in _TRANSPOSING_ORIENTATIONS else target
-                )
-                resized = _resize(previous, stored_target).transpose(transpose)
-            else:
-                resized = _resize(previous, target)
-            if resized is previous:
-                # Never upscaled, so equal to the one before: still a separate image, as
-                # Pillow's save keeps per-call state on the image object.
-                resized = previous.copy()
-            encoded.append(
-                (name, resized, encoder.submit(_encode_webp, _strip(resized), WEBP_QUALITY))
-            )
-            previous = resized
-        smallest = previous
-        tiny = _resize(smallest, fit_within(width, height, PLACEHOLDER_EDGE))
-        tiny = tiny.copy() if tiny is smallest else tiny
-        placeholder = "data:image/webp;base64," + base64.b64encode(
-            _encode_webp(_strip(tiny), _PLACEHOLDER_QUALITY)
-        ).decode("ascii")
-        color = dominant_color(smallest)
-        variants = tuple(
-            RenderedVariant(name, *image.size, future.result()) for name, image, future in encoded
-        )
-    return Rendition(
-        width=width,
-        height=height,
-        dominant_color=color,
-        placeholder=placeholder,
-        variants=variants,
-    )
-
-
-def fit_within(width: int, height: int, edge: int) -> tuple[int, int]:
-    """The size with the longest side at most ``edge``, aspect kept, never upscaled."""
-    longest = max(width, height)
-    if longest <= edge:
-        return width, height
-    scale = edge / longest
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def dominant_color(image: Image.Image) -> str:
-    """The most common colour of an (already small) image, as ``#rrggbb``.
-
-    Transparent pixels do not vote; a fully transparent image answers white.
-    """
-    if max(image.size) > 48:  # median cut on ~2000 pixels is plenty and takes no time
-        image = image.resize(fit_within(*image.size, 48), Image.Resampling.BOX)
-    rgb = image.convert("RGB")
-    mask = (
-        image.getchannel("A").point(lambda alpha: 255 if alpha >= 128 else 0)
-        if (image.mode == "RGBA")
-        else None
-    )
-    if mask is not None and not mask.getbbox():
-        return "#ffffff"
-    palette_image = rgb.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
-    counts = palette_image.histogram(mask=mask)[:8]
-    index = max(range(len(counts)), key=counts.__getitem__)
-    palette = palette_image.getpalette() or [255, 255, 255]
-    red, green, blue = palette[index * 3 : index * 3 + 3]
-    return f"#{red:02x}{green:02x}{blue:02x}"
-
-
-def _displayable(image: Image.Image) -> Image.Image:
-    """RGB, or RGBA when the image has any transparency; 16-bit and CMYK brought to 8-bit RGB."""
-    mode = image.mode
-    if mode in _SIXTEEN_BIT_MODES:
-        # Pillow's I→L conversion clips at 255; scale the 16-bit range down instead.
-        return image.convert("I").point(lambda value: value * (1 / 256)).convert("RGB")
-    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        mode in ("P", "L", "RGB", "1") and "transparency" in image.info
+    bits_per_pixel = bit_depth * _PNG_CHANNELS.get(colour_type, 1)
+    rows = _png_row_starts(width, height, bits_per_pixel, interlace == 1)
+    next_row = next(rows, None)
+    inflater = zlib.decompressobj()
+    produced = 0
+    file.seek(first_idat)
+    while True:
+        length_and_type = file.read(8)
+        if len(length_and_type) < 8:
+            raise UnreadableImage(False, "the PNG file is truncated (no IEND chunk)")
+        (length,), kind = struct.unpack(">I", length_and_type[:4]), length_and_type[4:]
+        if not kind.isalpha():
+            raise UnreadableImage(False, f"the PNG file is corrupt (chunk {kind!r})")
+        crc = zlib.crc32(kind)
+        remaining = length
+        while remaining:
+            piece = file.read(min(remaining, _IO_BLOCK))
+            if not piece:
+                raise UnreadableImage(False, "the PNG file is truncated")
+            remaining -= len(piece)
+            crc = zlib.crc32(piece, crc)
+            if kind == b"IDAT":
+                while piece:
+                    data = inflater.decompress(piece, _IO_BLOCK)
+                    piece = inflater.unconsumed_tail
+                    end = produced + len(data)
+                    while next_row is not None and next_row < end:
+                        if data[next_row - produced] >= _PNG_FILTERS:
+                            raise UnreadableImage(False, "the PNG image data is corrupt")
+                        next_row = next(rows, None)
+                    produced = end
+        if file.read(4) != struct.pack(">I", crc):
+            raise UnreadableImage(False, f"the PNG file is corrupt (bad checksum in {kind!r})")
+        if kind == b"IEND":
+            break
+    if next_row is not None or produced < _png_data_length(
+        width, height, bits_per_pixel, interlace == 1
     ):
-        return image.convert("RGBA")
-    if mode == "RGB":
-        return image
-    return image.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB…
+        raise UnreadableImage(False, "the PNG image data is truncated")
 
 
-def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    if image.size == size:
-        return image
-    # Box-reduce by an integer factor first (cheap: each output pixel averages a k×k
-    # block), keeping at least 1.4× the target, then Lanczos the rest. Against Lanczos
-    # all the way the difference is 1-2/255 RMS, at a third to a half of the time.
-    factor = int(min(image.width / size[0], image.height / size[1]) / 1.4)
-    if factor >= 2:
-        image = image.reduce(factor)
-    return image.resize(size, Image.Resampling.LANCZOS)
+def _png_passes(width: int, height: int, interlaced: bool) -> Iterator[tuple[int, int]]:
+    """(width, height) of each pass: one for a plain PNG, Adam7's seven for an interlaced."""
+    if not interlaced:
+        yield width, height
+        return
+    for x0, y0, dx, dy in _ADAM7:
+        pass_width, pass_height = _ceil_div(width - x0, dx), _ceil_div(height - y0, dy)
+        if pass_width > 0 and pass_height > 0:
+            yield pass_width, pass_height
 
 
-def _strip(image: Image.Image) -> Image.Image:
-    # Pillow keeps EXIF, ICC, XMP and comments in ``info``; a variant starts with none.
-    image.info.clear()
-    return image
+def _png_row_starts(
+    width: int, height: int, bits_per_pixel: int, interlaced: bool
+) -> Iterator[int]:
+    position = 0
+    for pass_width, pass_height in _png_passes(width, height, interlaced):
+        stride = 1 + _ceil_div(pass_width * bits_per_pixel, 8)
+        for _ in range(pass_height):
+            yield position
+            position += stride
 
 
-def _encode_webp(image: Image.Image, quality: int) -> bytes:
-    buffer = io.BytesIO()
-    # No exif=, icc_profile= or xmp= is passed, so nothing of the source is written.
-    image.save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
-    return buffer.getvalue()
+def _png_data_length(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> int:
+    return sum(
+        pass_height * (1 + _ceil_div(pass_width * bits_per_pixel, 8))
+        for pass_width, pass_height in _png_passes(width, height, interlaced)
+    )
+
+
+# A marker inside entropy-coded data: 0xFF then neither a stuffed 0x00, RST0-7 nor fill.
+_JPEG_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length
+_JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
+
+
+def _check_jpeg_segments(file: IO[bytes]) -> None:
+    """Walk a JPEG's segments and scans from SOI to EOI: nothing truncated or cut short."""
+    file.seek(0)
+    if file.read(2) != b"\xff\xd8":
+        raise UnreadableImage(False, "the JPEG file does not start with SOI")
+    while True:
+        byte = file.read(1)
+        if byte != b"\xff":
+            raise UnreadableImage(False, "the JPEG file is corrupt or truncated")
+        marker = 0xFF
+        while marker == 0xFF:  # fill bytes may precede a marker
+            code = file.read(1)
+            if not code:
+                raise UnreadableImage(False, "the JPEG file is truncated")
+            marker = code[0]
+        if marker == _JPEG_EOI:
+            return
+        if marker in _JPEG_STANDALONE:
+            continue
+        length_bytes = file.read(2)
+        if len(length_bytes) < 2 or struct.unpack(">H", length_bytes)[0] < 2:
+            raise UnreadableImage(False, "the JPEG file is corrupt or truncated")
+        file.seek(struct.unpack(">H", length_bytes)[0] - 2, io.SEEK_CUR)
+        if marker == _JPEG_SOS:
+            _skip_entropy_coded_data(file)
+
+
+def _skip_entropy_coded_data(file: IO[bytes]) -> None:
+    """Leave ``file`` at the first marker after a scan's entropy-coded data."""
+    carry = b""
+    while True:
+        start = file.tell() - len(carry)
+        block = carry + file.read(_IO_BLOCK)
+        if len(block) <= len(carry):
+            raise UnreadableImage(False, "the JPEG file is truncated (a scan has no end)")
+        found = _JPEG_MARKER_IN_SCAN.search(block)
+        if found:
+            file.seek(start + found.start())
+            return
+        carry = block[-1:] if block.endswith(b"\xff") else b""
 
 
 def _ceil(value: float) -> int:
     return max(1, math.ceil(value))
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+_WEBP_IMAGE_CHUNKS = {b"VP8 ", b"VP8L", b"ANMF"}
+
+
+def _inspect_webp_structure(file: IO[bytes], width: int, height: int) -> ImageFacts:
+    """Walk a WebP's RIFF chunks to the end of the file without decoding: every chunk
+    whole, an image chunk present; the EXIF orientation read from its EXIF chunk."""
+    file.seek(0)
+    riff = file.read(12)
+    riff_end = 8 + struct.unpack("<I", riff[4:8])[0]
+    position, kinds, orientation = 12, set(), None
+    while position < riff_end:
+        chunk_header = file.read(8)
+        if len(chunk_header) < 8:
+            raise UnreadableImage(False, "the WebP file is truncated")
+        kind, (length,) = chunk_header[:4], struct.unpack("<I", chunk_header[4:])
+        position += 8 + length + (length & 1)
+        if position > riff_end:
+            raise UnreadableImage(False, f"the WebP file is truncated (chunk {kind!r})")
+        kinds.add(kind)
+        if kind == b"EXIF" and length <= _IO_BLOCK:
+            exif = Image.Exif()
+            exif.load(file.read(length))
+            orientation = exif.get(EXIF_ORIENTATION)
+        file.seek(position)
+    end = file.seek(0, io.SEEK_END)
+    if end < riff_end or not kinds & _WEBP_IMAGE_CHUNKS:
+        raise UnreadableImage(False, "the WebP file is truncated or has no image")
+    if orientation in TRANSPOSING_ORIENTATIONS:
+        width, height = height, width
+    return ImageFacts(width=width, height=height)
