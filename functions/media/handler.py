@@ -19,7 +19,13 @@ from mediaport.services import current_services
 
 app = build_resolver()
 
-AssetId = Annotated[str, Path(description="The assetId from presign.")]
+AssetId = Annotated[
+    str,
+    Path(
+        description="The assetId from presign (a UUID).",
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    ),
+]
 # DELETED assets are never listed (the trash is a listing of its own).
 ListedStatus = Literal["PENDING", "READY", "REJECTED", "QUARANTINED"]
 
@@ -39,7 +45,7 @@ ListedStatus = Literal["PENDING", "READY", "REJECTED", "QUARANTINED"]
             "content": {"application/json": {"model": AssetView}},
         },
         204: {"description": "The asset is READY."},
-        **problem_responses(401, 403, 404, 409, 422, 503),
+        **problem_responses(400, 401, 403, 404, 409, 422, 503),
     },
 )
 @tracer.capture_method
@@ -64,7 +70,7 @@ def confirm(
     security=BEARER_AUTH,
     responses={
         200: {"description": "The asset, as its owner sees it."},
-        **problem_responses(401, 403, 404, 503),
+        **problem_responses(400, 401, 403, 404, 503),
     },
 )
 @tracer.capture_method

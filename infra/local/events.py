@@ -25,7 +25,9 @@ def http_api_event(
     """An HTTP API payload-2.0 event, as API Gateway builds it for a Lambda integration."""
     lowered = {name.lower(): value for name, value in headers.items()}
     content_type = lowered.get("content-type", "")
-    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    # API Gateway base64-encodes any body that is not text, including a "text" body whose
+    # bytes are not UTF-8: the function gets them intact and refuses them itself.
+    is_text = not body or (content_type.startswith(_TEXT_TYPES) and _is_utf8(body))
     now = time.time()
     request_context: dict[str, Any] = {
         "accountId": "000000000000",
@@ -67,6 +69,14 @@ def http_api_event(
     if body:
         event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
     return event
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:

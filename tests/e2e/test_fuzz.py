@@ -28,9 +28,28 @@ GATEWAY_STATUSES = {401, 413, 431}
 EXAMPLES_PER_OPERATION = 20
 
 
+# Presign's cross-field rules (the type must be one the scope allows, the size within the
+# scope's limit; scopes are configuration) cannot be written in a JSON schema, so a
+# schema-valid body may rightly get the documented 400 naming the field.
+CONFIG = """
+[[operations]]
+include-path = "/media/presign"
+include-method = "POST"
+# The fuzzer reuses Idempotency-Key values across bodies: 422 is the documented answer.
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "409", "422", "429"]
+
+[checks.negative_data_rejection]
+# API Gateway's own refusals of an oversized request (the payload quota) count as such.
+expected-statuses = ["400", "401", "403", "404", "413", "422", "431"]
+"""
+
+
 @pytest.fixture(scope="session")
 def api_schema(local_stack: LocalStack) -> schemathesis.BaseSchema:
-    schema = schemathesis.openapi.from_url(f"{local_stack.api_url}/openapi.json")
+    schema = schemathesis.openapi.from_url(
+        f"{local_stack.api_url}/openapi.json",
+        config=schemathesis.config.SchemathesisConfig.from_str(CONFIG),
+    )
     # Every case carries a valid token (the authorization matrix covers the others), and
     # undeclared query parameters are ignored, as by any HTTP API, not a violation.
     schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
@@ -57,18 +76,7 @@ def client_errors_are_problem_details(
 
 # Findings of the first runs, reported and not yet fixed (not strict: hypothesis may find
 # another failure first). Remove a line when its fix lands.
-KNOWN_FINDINGS = {
-    ("POST /media/presign", GenerationMode.POSITIVE): "contentType/scope accept any string "
-    "in the schema; the API refuses unknown ones with 400",
-    ("POST /media/presign", GenerationMode.NEGATIVE): "a non-UTF-8 JSON body fails in "
-    "infra/local/events.py (500)",
-    ("PATCH /media/{id}/confirm", GenerationMode.POSITIVE): "a non-ASCII {id} answers 500",
-    ("PATCH /media/{id}/confirm", GenerationMode.NEGATIVE): "a non-ASCII {id} answers 500",
-    ("GET /media/{id}", GenerationMode.POSITIVE): "a non-ASCII {id} answers 500",
-    ("GET /media/{id}", GenerationMode.NEGATIVE): "a non-ASCII {id} answers 500",
-    ("GET /media", GenerationMode.NEGATIVE): "API Gateway's 431 (query over its quota) is a "
-    "refusal schemathesis does not count as one",
-}
+KNOWN_FINDINGS: dict[tuple[str, GenerationMode], str] = {}
 
 
 def _cases() -> list[Any]:

@@ -228,3 +228,13 @@ def test_a_public_url_is_given_only_for_verified_bytes(
     stack.call("PATCH", f"/media/{ticket['assetId']}/confirm")
     asset = stack.call("GET", f"/media/{ticket['assetId']}").get_json()
     assert asset["publicUrl"] == f"https://cdn.example.com/{ticket['key']}"
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_an_asset_id_the_route_cannot_match_is_a_404_problem(stack: Stack, method: str) -> None:
+    path = "/media/%C3%96%F2%92%B4%90" + ("/confirm" if method == "PATCH" else "")
+
+    response = stack.call(method, path)
+
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"

@@ -44,6 +44,17 @@ class NotAssetOwner(MediaportError):
     status, slug, title = 403, "forbidden", "This asset belongs to someone else"
 
 
+class AdminRequired(MediaportError):
+    status, slug, title = 403, "admin-required", "Administrators only"
+
+
+class RouteNotFound(MediaportError):
+    status, slug, title = 404, "not-found", "No such resource"
+
+    def __init__(self, detail: str = "Nothing is found at this path.") -> None:
+        super().__init__(detail)
+
+
 class AssetNotFound(MediaportError):
     status, slug, title = 404, "asset-not-found", "No such asset"
 

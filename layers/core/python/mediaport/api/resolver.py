@@ -6,11 +6,20 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from mediaport.errors import InternalFailure, InvalidRequest, MediaportError, Unauthorized
+from mediaport.errors import (
+    AdminRequired,
+    InternalFailure,
+    InvalidRequest,
+    MediaportError,
+    RouteNotFound,
+    Unauthorized,
+)
+from mediaport.names import ADMIN_GROUP, GROUPS_CLAIM
 from mediaport.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -80,6 +89,25 @@ def build_resolver() -> APIGatewayHttpResolver:
             InvalidRequest(f"invalid {names}", errors=errors), app.current_event.path
         )
 
+    @app.not_found
+    def _no_such_route(error: NotFoundError) -> Response[str]:
+        # API Gateway matched the route, but the path parameter is one the function's own
+        # route pattern refuses (e.g. non-ASCII): there is no such resource.
+        return problem_response(RouteNotFound(), app.current_event.path)
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(error: RecursionError) -> Response[str]:
+        return _unreadable_body("is nested too deeply to read")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_text(error: UnicodeDecodeError) -> Response[str]:
+        # Powertools decodes the body before validating it: bytes that are not UTF-8.
+        return _unreadable_body("is not UTF-8 text")
+
+    def _unreadable_body(why: str) -> Response[str]:
+        problem = InvalidRequest(f"the body {why}", errors=[{"field": "body", "detail": why}])
+        return problem_response(problem, app.current_event.path)
+
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         # Our bug: the log gets the traceback (with the correlation id Powertools keeps);
@@ -92,12 +120,31 @@ def build_resolver() -> APIGatewayHttpResolver:
 
 def caller_id(app: APIGatewayHttpResolver) -> str:
     """The caller's user id: the ``sub`` claim the JWT authorizer verified."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
-    subject = claims.get("sub")
+    subject = _claims(app).get("sub")
     if not subject:
         raise Unauthorized("a bearer token with a subject is required")
     return str(subject)
+
+
+def require_admin(app: APIGatewayHttpResolver) -> str:
+    """The caller's user id when they are in the admin group; ``AdminRequired`` otherwise.
+
+    API Gateway's JWT authorizer cannot check groups, so admin routes check here.
+    """
+    caller = caller_id(app)
+    # API Gateway hands a list claim over as text: "[admin editors]".
+    groups = str(_claims(app).get(GROUPS_CLAIM, "")).strip("[]").split()
+    if ADMIN_GROUP not in groups:
+        raise AdminRequired("this route is for administrators")
+    return caller
+
+
+def _claims(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims: dict[str, Any] = ((context.get("authorizer") or {}).get("jwt") or {}).get(
+        "claims"
+    ) or {}
+    return claims
 
 
 def _field_problem(item: dict[str, Any]) -> dict[str, str]:

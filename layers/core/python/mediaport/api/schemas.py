@@ -54,7 +54,11 @@ class PresignRequest(RequestModel):
         examples=["image/jpeg"],
     )
     size: int = Field(
-        gt=0, le=5 * 1024**4, description="The file's exact size in bytes.", examples=[482133]
+        gt=0,
+        le=5 * 1024**4,
+        strict=True,
+        description="The file's exact size in bytes.",
+        examples=[482133],
     )
     scope: str = Field(
         default=DEFAULT_SCOPE,
