@@ -151,6 +151,8 @@ class HttpApi(Construct):
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                # A client waits as long as a 429 or 503 asks before retrying.
+                expose_headers=["Retry-After"],
                 max_age=Duration.hours(1),
             ),
         )

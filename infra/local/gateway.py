@@ -29,6 +29,7 @@ SWAGGER_ASSETS = {
 }
 CORS_METHODS = "GET,POST,PATCH,DELETE,OPTIONS"
 CORS_HEADERS = "authorization,content-type,idempotency-key"
+CORS_EXPOSED_HEADERS = "Retry-After"
 
 # HTTP API quotas (not adjustable): the request line and header values together, and the
 # body. A Lambda integration also caps the event it is handed (a synchronous invoke).
@@ -136,6 +137,7 @@ class Gateway:
         if not origin or origin not in self.config.origins:
             return
         response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
         response.headers["Vary"] = "Origin"
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = CORS_METHODS

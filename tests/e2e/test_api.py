@@ -114,7 +114,13 @@ def test_the_api_answers_cors_for_the_demo_origin_only(local_stack: LocalStack) 
     allowed = preflight(local_stack.api_url)
     assert allowed.status_code == 204
     assert allowed.headers["Access-Control-Allow-Origin"] == local_stack.api_url
+    assert "idempotency-key" in allowed.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in preflight("https://evil.example").headers
+    # A page on that origin may read how long a 429 or 503 asks it to wait.
+    answer = requests.get(
+        f"{local_stack.api_url}/health", headers={"Origin": local_stack.api_url}, timeout=10
+    )
+    assert answer.headers["Access-Control-Expose-Headers"] == "Retry-After"
 
 
 def test_swagger_ui_and_the_openapi_document_are_served(local_stack: LocalStack) -> None:

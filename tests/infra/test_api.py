@@ -101,6 +101,7 @@ def test_api_cors_allows_the_same_origins_as_the_bucket(synth: Synth) -> None:
                 "AllowOrigins": list(DEFAULT_ALLOWED_ORIGINS),
                 "AllowMethods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
                 "AllowHeaders": ["Authorization", "Content-Type", "Idempotency-Key"],
+                "ExposeHeaders": ["Retry-After"],
                 "MaxAge": Match.any_value(),
             }
         },

@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mediaport import names
 from mediaport.errors import StorageUnavailable
 from mediaport.observability import logger
 
@@ -113,6 +114,16 @@ class RangedObject(io.RawIOBase):
         self._position = max(0, base[whence] + offset)
         return self._position
 
+    def readall(self) -> bytes:
+        """The rest of the object in one ranged GET (the default reads 8 KB at a time)."""
+        if self._position >= self._head.size:
+            return b""
+        data = read_range(
+            self._bucket, self._key, self._position, self._head.size - 1, self._head.etag
+        )
+        self._position += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         if self._position >= self._head.size or not len(view):
@@ -159,6 +170,44 @@ def delete_object(bucket: str, key: str) -> None:
         s3_client().delete_object(Bucket=bucket, Key=key)
     except (ClientError, BotoCoreError) as error:
         raise _unavailable("delete", key, error) from error
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix``; how many there were (0 when none)."""
+    deleted = 0
+    try:
+        pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if not keys:
+                continue
+            # A page holds at most 1000 keys: exactly what one DeleteObjects takes.
+            response = s3_client().delete_objects(
+                Bucket=bucket, Delete={"Objects": keys, "Quiet": True}
+            )
+            if response.get("Errors"):
+                failed = response["Errors"][0]
+                raise _unavailable("delete", failed.get("Key", prefix), Exception(failed))
+            deleted += len(keys)
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable("delete", prefix, error) from error
+    return deleted
+
+
+def tag_pending(bucket: str, key: str) -> None:
+    """Put the pending-upload tag back (its asset did not become READY after all)."""
+    try:
+        s3_client().put_object_tagging(
+            Bucket=bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": names.PENDING_TAG_KEY, "Value": names.PENDING_TAG_VALUE}]},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return
+        raise _unavailable("tag", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("tag", key, error) from error
 
 
 def clear_tags(bucket: str, key: str) -> None:
