@@ -7,8 +7,8 @@ from threading import Barrier
 import pytest
 
 from mediaport.processing import process_uploaded_object
-from mediaport.settlement import settle_upload
 from mediaport.services import current_services
+from mediaport.settlement import settle_upload
 from mediaport.uploads import confirm_upload
 from tests import samples
 from tests.integration.conftest import Stack
@@ -135,11 +135,16 @@ def test_confirm_of_someone_elses_asset_is_403_and_changes_nothing(stack: Stack)
     assert stack.asset_item(ticket["assetId"])["status"] == "PENDING"
 
 
-@pytest.mark.parametrize("asset_id", ["00000000-0000-4000-8000-000000000000", "not-an-id"])
-def test_confirm_of_an_unknown_asset_is_404(stack: Stack, asset_id: str) -> None:
-    response = confirm(stack, asset_id)
+def test_confirm_of_an_unknown_asset_is_404(stack: Stack) -> None:
+    response = confirm(stack, "00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+
+
+def test_an_asset_id_that_is_not_a_uuid_is_a_400_naming_it(stack: Stack) -> None:
+    response = confirm(stack, "not-an-id")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.get_json()["errors"]] == ["id"]
 
 
 def test_confirm_without_a_token_is_401(stack: Stack) -> None:
