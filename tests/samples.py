@@ -57,12 +57,7 @@ def png_bomb(side: int = 40_000) -> bytes:
     row = b"\x00" * (side + 1)
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(64)) + compressor.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", data)
-        + png_chunk(b"IEND", b"")
-    )
+    return png_file(header, data)
 
 
 HTML_BYTES = b"<!DOCTYPE html><html><body><script>alert('hi')</script></body></html>"
@@ -145,12 +140,7 @@ def flat_png(width: int, height: int) -> bytes:
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", data)
-        + png_chunk(b"IEND", b"")
-    )
+    return png_file(header, data)
 
 
 def png_with_corrupt_data(width: int = 200, height: int = 100) -> bytes:
