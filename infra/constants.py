@@ -39,6 +39,8 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     # (libwebp's two RGBA canvases, the copy handed to Python, Pillow's image): measured
     # with a bare interpreter, so 1536 MB cannot hold it with the runtime's imports.
     "process_upload": FunctionSize(2048, Duration.seconds(60)),
+    # Deletes the files of expired asset records (a few S3 calls per record).
+    "expire_assets": FunctionSize(256, Duration.seconds(30)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the
@@ -49,6 +51,10 @@ PROCESS_MAX_BATCHING_WINDOW = Duration.seconds(1)
 MAX_RECEIVE_COUNT = 5
 DLQ_RETENTION = Duration.days(14)
 MAX_MESSAGE_SIZE_BYTES = 262_144
+
+# asset table stream → expire_assets (TTL removals only).
+EXPIRY_BATCH_SIZE = 25
+EXPIRY_RETRY_ATTEMPTS = 5
 
 # HTTP API default stage throttling (requests per second, burst).
 THROTTLE_RATE_LIMIT = 50

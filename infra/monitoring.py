@@ -19,16 +19,17 @@ class Alarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        dead_letter_queue: sqs.IQueue,
+        dead_letter_queues: Mapping[str, sqs.IQueue],
         functions: Mapping[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
         self.alarms: list[cloudwatch.Alarm] = [
             cloudwatch.Alarm(
                 self,
-                "DeadLetters",
-                alarm_description="Upload events failed processing 5 times and are in the DLQ.",
-                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
+                # The first queue keeps the id it had when it was the only one.
+                "DeadLetters" if index == 0 else f"{name}DeadLetters",
+                alarm_description=f"{name}: events failed all their retries and are in a DLQ.",
+                metric=queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
                 ),
                 threshold=0,
@@ -36,6 +37,7 @@ class Alarms(Construct):
                 evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
+            for index, (name, queue) in enumerate(dead_letter_queues.items())
         ]
         for name, function in functions.items():
             self.alarms.append(

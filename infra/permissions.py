@@ -114,6 +114,8 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
+        # The pending tag goes back when the READY write fails after untagging.
+        "s3:PutObjectTagging",
     )
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
@@ -133,11 +135,23 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
+        # The pending tag goes back when the READY write fails after untagging.
+        "s3:PutObjectTagging",
     )
     grant_object_actions(
         fn, storage.bucket, names.DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject"
     )
-    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
+    # derived/ is listed to delete every variant of a rejected asset (the record no
+    # longer names them).
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
+
+
+def grant_expire_assets(fn: MediaportFunction, storage: Storage) -> None:
+    """Delete the object and the variants of an asset record TTL removed (no table access:
+    the stream record carries the old image)."""
+    grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:DeleteObject")
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
+    grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
 
 
 GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
@@ -145,4 +159,5 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "presign": grant_presign,
     "media": grant_media,
     "process_upload": grant_process_upload,
+    "expire_assets": grant_expire_assets,
 }

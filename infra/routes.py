@@ -56,7 +56,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Functions that API Gateway does not call: they consume events.
-EVENT_FUNCTIONS: tuple[str, ...] = ("process_upload",)
+EVENT_FUNCTIONS: tuple[str, ...] = ("process_upload", "expire_assets")
 
 
 def api_functions() -> list[str]:

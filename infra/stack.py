@@ -9,7 +9,8 @@ from constructs import Construct
 
 from infra.api import HttpApi
 from infra.config import DeploymentSettings
-from infra.constants import FUNCTION_SIZES
+from infra.constants import FUNCTION_SIZES, MAX_RECEIVE_COUNT
+from infra.expiry import AssetExpiry
 from infra.functions import MediaportFunction
 from infra.layers import Layers
 from infra.monitoring import Alarms
@@ -45,6 +46,11 @@ class MediaportStack(Stack):
                 **data_environment,
                 names.ENV_IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.table_name,
             },
+            # The upload queue's maxReceiveCount: the last delivery leaves a final state.
+            "process_upload": {
+                **data_environment,
+                names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
+            },
         }
         functions: dict[str, MediaportFunction] = {}
         for name in (*api_functions(), *EVENT_FUNCTIONS):
@@ -69,10 +75,16 @@ class MediaportStack(Stack):
             processor=functions["process_upload"].function,
             processor_timeout=FUNCTION_SIZES["process_upload"].timeout,
         )
+        expiry = AssetExpiry(
+            self, "Expiry", table=storage.table, expirer=functions["expire_assets"].function
+        )
         Alarms(
             self,
             "Alarms",
-            dead_letter_queue=processing.dead_letter_queue,
+            dead_letter_queues={
+                "Uploads": processing.dead_letter_queue,
+                "Expiries": expiry.dead_letter_queue,
+            },
             functions={name: fn.function for name, fn in functions.items()},
         )
 

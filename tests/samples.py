@@ -174,6 +174,15 @@ def lossless_webp(width: int, height: int) -> bytes:
     return encode(image, "WEBP", lossless=True, method=0, quality=0)  # fastest: ~40 bytes
 
 
+def damaged_lossless_webp(width: int = 4000, height: int = 4000) -> bytes:
+    """A large lossless WebP whose chunks are intact but whose pixel data is garbage: its
+    structure passes confirm's bounded check, and only a full decode finds it broken."""
+    data = bytearray(lossless_webp(width, height))
+    # RIFF header, VP8L chunk header, signature byte and dimensions stay; the rest is noise.
+    data[25:] = b"\xff" * (len(data) - 25)
+    return bytes(data)
+
+
 def gif_with_frames(frames: int, width: int = 64, height: int = 64) -> bytes:
     """An animated GIF of many (alternating, so none is merged away) frames."""
     first, second = (Image.new("P", (width, height), index) for index in (1, 2))

@@ -14,7 +14,7 @@ from infra.local.emulator import make_dynamodb_writes_atomic
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
-from infra.local.worker import EventWorker
+from infra.local.worker import EventWorker, StreamWorker
 
 
 def main() -> None:
@@ -31,6 +31,8 @@ def main() -> None:
     worker = EventWorker(
         queues["queue_url"], queues["queue_arn"], config.region, config.aws_endpoint
     )
+    # moto runs no TTL and no stream mapping: this worker stands in for both.
+    expirer = StreamWorker(config.table_name, config.region, config.aws_endpoint)
     server = make_server(config.host, config.api_port, Gateway(config), threaded=True)
 
     def stop(*_: object) -> None:
@@ -41,6 +43,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     worker.start()
+    expirer.start()
     print(_banner(config), flush=True)
     try:
         server.serve_forever()
@@ -48,6 +51,7 @@ def main() -> None:
         pass
     finally:
         worker.stop()
+        expirer.stop()
         server.server_close()
         moto.stop()
         print("mediaport local stack stopped", flush=True)

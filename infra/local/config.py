@@ -72,6 +72,8 @@ class LocalConfig:
             names.ENV_BUCKET_NAME: self.bucket_name,
             names.ENV_TABLE_NAME: self.table_name,
             names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
+            # The upload queue's maxReceiveCount, as provision.py makes it.
+            names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVES),
             "POWERTOOLS_SERVICE_NAME": "mediaport",
             "POWERTOOLS_METRICS_NAMESPACE": "Mediaport",
             "POWERTOOLS_METRICS_DISABLED": "true",

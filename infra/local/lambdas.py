@@ -6,12 +6,15 @@ import functools
 import importlib.util
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from mediaport.observability import logger
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 
@@ -44,6 +47,10 @@ class LocalLambdaContext:
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
+    # How long the invocation may run, counted from when the context is made (as Lambda's
+    # deadline is counted from the start of the invocation).
+    timeout_ms: int = 30_000
+    _started: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def invoked_function_arn(self) -> str:
@@ -58,7 +65,8 @@ class LocalLambdaContext:
         return "local"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        elapsed_ms = int((time.monotonic() - self._started) * 1000)
+        return max(0, self.timeout_ms - elapsed_ms)
 
 
 @functools.cache
@@ -66,9 +74,22 @@ def _instance_lock(function: str) -> threading.Lock:
     return threading.Lock()
 
 
-def invoke(function: str, event: dict[str, Any]) -> Any:
+def local_context(function: str, **options: Any) -> LocalLambdaContext:
+    """The context an invocation of ``function`` gets (``options``: e.g. ``timeout_ms``)."""
+    return LocalLambdaContext(function_name=f"mediaport-{function}", **options)
+
+
+def invoke(function: str, event: dict[str, Any], context: LocalLambdaContext | None = None) -> Any:
     """Call a function's handler with an event, as Lambda would: one event at a time per
-    instance (Powertools resolvers keep the current event on the module's ``app``)."""
+    instance (Powertools resolvers keep the current event on the module's ``app``).
+
+    Every function shares this process (and ``mediaport.observability.logger``), and the
+    gateway and the workers call them from threads of their own. The logger keeps the keys
+    an invocation appends (the Lambda context, the correlation id) per thread, so another
+    thread's invocation never sees them; each invocation starts by dropping those an
+    earlier one left on this thread, as a new Lambda invocation would not carry them.
+    """
     handler = load_handler(function)
     with _instance_lock(function):
-        return handler(event, LocalLambdaContext(function_name=f"mediaport-{function}"))
+        logger.thread_safe_clear_keys()
+        return handler(event, context or local_context(function))

@@ -1,19 +1,36 @@
-"""The event worker: drains the upload queue and calls the process function with the
-same SQS event Lambda's event source mapping would send, honouring partial failures."""
+"""The event workers, standing in for Lambda's event source mappings.
+
+``EventWorker`` drains the upload queue and calls the process function with the same SQS
+event Lambda would send, honouring partial failures. ``StreamWorker`` stands in for two
+services around the asset table: DynamoDB's TTL (moto never expires items) and the stream
+mapping that hands ``expire_assets`` the records TTL made, in Lambda's DynamoDB event
+shape.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from infra.local import lambdas
 from infra.local.events import sqs_event
+from mediaport import names
 
 log = logging.getLogger("mediaport.local.worker")
 PROCESS_FUNCTION = "process_upload"
+EXPIRE_FUNCTION = "expire_assets"
+# How DynamoDB signs the REMOVE records its TTL makes (and what the deployed mapping's
+# filter lets through to expire_assets).
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+STREAM_BATCH_SIZE = 100
+# Like the deployed mapping's retry attempts: then the batch is skipped (and logged).
+STREAM_MAX_RETRIES = 3
 
 
 class EventWorker(threading.Thread):
@@ -60,3 +77,138 @@ class EventWorker(threading.Thread):
         # Failed messages stay: SQS redelivers them after the visibility timeout and,
         # after the fifth receive, its redrive policy moves them to the dead-letter queue.
         return len(messages)
+
+
+class StreamWorker(threading.Thread):
+    """TTL and the stream mapping for the asset table, polled once a second."""
+
+    def __init__(self, table_name: str, region: str, endpoint_url: str | None) -> None:
+        super().__init__(name="mediaport-stream-worker", daemon=True)
+        self.table_name, self.region = table_name, region
+        self.dynamodb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+        # botocore would address streams by account id, which the emulator does not serve.
+        self.streams = boto3.client(
+            "dynamodbstreams",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(account_id_endpoint_mode="disabled"),
+        )
+        self._stopping = threading.Event()
+        self._iterators: dict[str, str | None] = {}
+        self._failures: dict[str, int] = {}
+        # Keys of the items this worker deleted as TTL would: their REMOVE records are
+        # marked with TTL's identity, as DynamoDB marks its own.
+        self._expired_keys: set[str] = set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.expire_due_items()
+                self.poll_once()
+            except Exception:  # keep going: one bad poll must not stop the local stack
+                log.exception("stream worker poll failed")
+            self._stopping.wait(1)
+
+    def expire_due_items(self, now: float | None = None) -> int:
+        """Delete the items whose TTL attribute is due, as DynamoDB's TTL does."""
+        moment = int(now if now is not None else time.time())
+        expired = 0
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression="#ttl <= :now",
+            ExpressionAttributeNames={"#ttl": names.TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":now": {"N": str(moment)}},
+            ProjectionExpression=names.TABLE_PARTITION_KEY,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                key = {names.TABLE_PARTITION_KEY: item[names.TABLE_PARTITION_KEY]}
+                self._expired_keys.add(_key_id(key))
+                try:
+                    self.dynamodb.delete_item(
+                        TableName=self.table_name,
+                        Key=key,
+                        # TTL never deletes an item whose expiry moved on meanwhile.
+                        ConditionExpression="#ttl <= :now",
+                        ExpressionAttributeNames={"#ttl": names.TTL_ATTRIBUTE},
+                        ExpressionAttributeValues={":now": {"N": str(moment)}},
+                    )
+                except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                    self._expired_keys.discard(_key_id(key))
+                    continue
+                expired += 1
+        return expired
+
+    def poll_once(self) -> int:
+        """Read every shard once; hand TTL's REMOVE records to expire_assets. How many."""
+        stream_arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"][
+            "LatestStreamArn"
+        ]
+        shards = self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        delivered = 0
+        for shard in shards:
+            delivered += self._poll_shard(stream_arn, shard["ShardId"])
+        return delivered
+
+    def _poll_shard(self, stream_arn: str, shard_id: str) -> int:
+        if shard_id not in self._iterators:
+            self._iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        iterator = self._iterators[shard_id]
+        if iterator is None:  # a closed shard, read to its end
+            return 0
+        response = self.streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH_SIZE)
+        # The deployed mapping's filter: only the REMOVE records TTL made reach the function.
+        records = [
+            self._lambda_record(record, stream_arn)
+            for record in response.get("Records", [])
+            if record["eventName"] == "REMOVE"
+            and _key_id(record["dynamodb"]["Keys"]) in self._expired_keys
+        ]
+        if records:
+            result = lambdas.invoke(EXPIRE_FUNCTION, {"Records": records}) or {}
+            failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+            attempts = self._failures.get(shard_id, 0) + 1
+            if failed and attempts <= STREAM_MAX_RETRIES:
+                # Lambda retries a stream batch from the first failed record.
+                self._failures[shard_id] = attempts
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=stream_arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="AT_SEQUENCE_NUMBER",
+                    SequenceNumber=failed[0],
+                )["ShardIterator"]
+                return len(records)
+            if failed:
+                log.error("expire_assets kept failing; records skipped: %s", failed)
+            for record in records:
+                self._expired_keys.discard(_key_id(record["dynamodb"]["Keys"]))
+        self._failures.pop(shard_id, None)
+        self._iterators[shard_id] = response.get("NextShardIterator")
+        return len(records)
+
+    def _lambda_record(self, record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+        """A stream record as Lambda hands it over: epoch times, the source ARN, TTL's
+        identity on the removals TTL made."""
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": change,
+            "eventSourceARN": stream_arn,
+            "userIdentity": dict(TTL_IDENTITY),
+        }
+
+
+def _key_id(keys: dict[str, Any]) -> str:
+    return repr(sorted((name, tuple(sorted(value.items()))) for name, value in keys.items()))

@@ -81,6 +81,8 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     processor = functions.pop("process_upload")
     assert 1024 <= processor["MemorySize"] <= 2048
     assert processor["Timeout"] == 60
+    expirer = functions.pop("expire_assets")  # a few S3 deletes per record, in the background
+    assert (expirer["MemorySize"], expirer["Timeout"]) == (256, 30)
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name
         assert 10 <= fn["Timeout"] <= 15, name

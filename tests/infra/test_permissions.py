@@ -97,10 +97,14 @@ def test_no_statement_allows_a_wildcard_action(synth: Synth) -> None:
             assert "*" not in action, action
 
 
-def test_resource_star_is_granted_only_for_xray_which_requires_it(synth: Synth) -> None:
+def test_resource_star_is_granted_only_for_actions_that_take_no_resource(synth: Synth) -> None:
+    # ListStreams (the stream event source's) names no table, so it cannot be narrowed.
+    allowed = RESOURCE_STAR_ACTIONS | {"dynamodb:ListStreams"}
     for statement in allow_statements(synth):
         if "*" in as_list(statement.get("Resource", [])):
-            assert set(as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS, statement
+            assert set(as_list(statement["Action"])) <= allowed, statement
+            if "dynamodb:ListStreams" in as_list(statement["Action"]):
+                assert statement in policy_of(synth, "expire_assets"), statement
 
 
 def test_health_can_only_write_logs_and_traces(synth: Synth) -> None:
@@ -129,7 +133,13 @@ def test_presign_creates_assets_and_keeps_idempotency_records(synth: Synth) -> N
 
 def test_media_reads_uploads_and_variants_and_deletes_only_uploads(synth: Synth) -> None:
     assert grants(synth, "media", "s3") == {
-        "bucket/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
+        # PutObjectTagging: the pending tag goes back if the READY write fails.
+        "bucket/media/*": {
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:DeleteObjectTagging",
+            "s3:PutObjectTagging",
+        },
         "bucket/derived/*": {"s3:GetObject"},
         "bucket": {"s3:ListBucket"},
     }
@@ -147,7 +157,12 @@ def test_media_reads_and_updates_assets_and_queries_only_the_listing_indexes(
 
 def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> None:
     assert grants(synth, "process_upload", "s3") == {
-        "bucket/media/*": {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"},
+        "bucket/media/*": {
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:DeleteObjectTagging",
+            "s3:PutObjectTagging",
+        },
         "bucket/derived/*": {"s3:PutObject", "s3:DeleteObject"},
         "bucket": {"s3:ListBucket"},
     }
@@ -159,6 +174,23 @@ def test_process_upload_reads_and_updates_assets_only(synth: Synth) -> None:
     }
 
 
+def test_expire_assets_only_deletes_the_files_of_expired_records(synth: Synth) -> None:
+    assert grants(synth, "expire_assets", "s3") == {
+        "bucket/media/*": {"s3:DeleteObject"},
+        "bucket/derived/*": {"s3:DeleteObject"},
+        "bucket": {"s3:ListBucket"},
+    }
+    # The stream record carries the old image: it reads the stream, never the items.
+    assert grants(synth, "expire_assets", "dynamodb") == {
+        "assets": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+        "*": {"dynamodb:ListStreams"},
+    }
+    (stream_statement,) = [
+        s for s in policy_of(synth, "expire_assets") if "dynamodb:GetRecords" in s["Action"]
+    ]
+    assert stream_statement["Resource"]["Fn::GetAtt"][1] == "StreamArn"
+
+
 def test_health_touches_no_data(synth: Synth) -> None:
     assert grants(synth, "health", "s3") == {}
     assert grants(synth, "health", "dynamodb") == {}
@@ -168,15 +200,19 @@ def test_list_bucket_is_conditioned_on_the_prefixes_each_function_reads(synth: S
     assert list_bucket_conditions(synth, "media") == [
         {"StringLike": {"s3:prefix": ["media/*", "derived/*"]}}
     ]
+    # process_upload lists derived/ to delete every variant of an asset it rejects.
     assert list_bucket_conditions(synth, "process_upload") == [
-        {"StringLike": {"s3:prefix": ["media/*"]}}
+        {"StringLike": {"s3:prefix": ["media/*", "derived/*"]}}
+    ]
+    assert list_bucket_conditions(synth, "expire_assets") == [
+        {"StringLike": {"s3:prefix": ["derived/*"]}}
     ]
     for function in ("health", "presign"):
         assert list_bucket_conditions(synth, function) == [], function
 
 
 def test_no_role_reaches_every_index_of_a_table(synth: Synth) -> None:
-    for function in ("health", "presign", "media", "process_upload"):
+    for function in ("health", "presign", "media", "process_upload", "expire_assets"):
         for resource in grants(synth, function, "dynamodb"):
             assert not resource.endswith("/index/*"), (function, resource)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.infra.conftest import Synth
 
 
@@ -9,7 +11,8 @@ def queues(synth: Synth) -> tuple[dict, dict]:
     """(upload queue, dead-letter queue) properties."""
     all_queues = synth.resources_of_type("AWS::SQS::Queue")
     (main_id,) = (k for k, q in all_queues.items() if "RedrivePolicy" in q["Properties"])
-    (dlq_id,) = (k for k in all_queues if k != main_id)
+    dlq_arn = all_queues[main_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+    dlq_id = dlq_arn["Fn::GetAtt"][0]
     return all_queues[main_id]["Properties"], all_queues[dlq_id]["Properties"]
 
 
@@ -65,3 +68,22 @@ def test_the_processor_reports_failed_items_not_whole_batches(synth: Synth) -> N
         "AWS::Lambda::EventSourceMapping",
         {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
     )
+
+
+def test_only_ttl_removals_of_the_asset_table_reach_the_expiry_function(synth: Synth) -> None:
+    (mapping,) = [
+        props
+        for props in (
+            r["Properties"]
+            for r in synth.resources_of_type("AWS::Lambda::EventSourceMapping").values()
+        )
+        if "StreamViewType" not in props and "FilterCriteria" in props
+    ]
+    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "eventName": ["REMOVE"],
+        "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in mapping["DestinationConfig"]

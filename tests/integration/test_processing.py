@@ -6,15 +6,22 @@ from __future__ import annotations
 import io
 import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import Image, ImageStat
 
+from infra.local.config import MAX_RECEIVES
 from infra.local.events import sqs_event
-from infra.local.lambdas import invoke
+from infra.local.lambdas import invoke, load_module, local_context
 from infra.local.worker import EventWorker
+from mediaport.adapters import storage
+from mediaport.processing import process_uploaded_object
+from mediaport.services import current_services
+from tests import samples
 from tests.integration.conftest import Stack
+from tests.integration.faults import aws_fails, s3_key_of
 from tests.samples import (
     GPS_IFD,
     HTML_BYTES,
@@ -120,7 +127,8 @@ def test_the_owner_reads_dimensions_placeholder_and_variant_urls(stack: Stack) -
     assert view["placeholder"].startswith("data:image/webp;base64,")
     assert set(view["variants"]) == {"128", "512", "1024"}
     assert view["variants"]["512"]["width"] == 512
-    assert f"derived/alice/{asset_id}/512.webp" in view["variants"]["512"]["url"]
+    checksum = stack.asset_item(asset_id)["checksum"]
+    assert f"derived/alice/{asset_id}/{checksum}/512.webp" in view["variants"]["512"]["url"]
 
 
 def test_exif_orientation_6_gives_portrait_variants(stack: Stack) -> None:
@@ -371,3 +379,249 @@ def test_an_event_for_an_object_deleted_since_is_acknowledged(stack: Stack) -> N
     assert deliver(stack, messages) == []  # nothing to verify; not retried
 
     assert stack.asset_item(ticket["assetId"])["status"] == "PENDING"
+
+
+# --- Variants are content-addressed (issue #8, 8) ------------------------------------
+
+
+def derived_keys(stack: Stack, asset_id: str) -> list[str]:
+    listing = stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"derived/alice/{asset_id}/")
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_variant_keys_name_the_bytes_they_were_made_from_and_are_immutable(
+    stack: Stack,
+) -> None:
+    asset_id = upload_and_process(stack, encode(photo(800, 600), "JPEG"), "image/jpeg")
+
+    item = stack.asset_item(asset_id)
+    prefix = f"derived/alice/{asset_id}/{item['checksum']}/"
+    assert {v["key"] for v in item["variants"].values()} == {
+        f"{prefix}{name}.webp" for name in ("1024", "512", "128")
+    }
+    assert derived_keys(stack, asset_id) == sorted(v["key"] for v in item["variants"].values())
+    head = stack.s3.head_object(Bucket=stack.bucket, Key=f"{prefix}512.webp")
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+
+
+def test_a_slow_render_of_old_bytes_is_never_recorded_for_new_bytes(stack: Stack) -> None:
+    # Given a READY image (confirmed) whose variants are being made from bytes A…
+    original = encode(photo(1200, 900), "JPEG")
+    ticket = stack.start_upload(original, "image/jpeg")
+    assert stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code == 204
+    checksum_a = stack.asset_item(ticket["assetId"])["checksum"]
+    replacement = encode(photo(300, 600), "JPEG")
+    replacement += b"\0" * (len(original) - len(replacement))
+    services = current_services()
+
+    def overwrite_and_reprocess(request: dict[str, Any]) -> None:
+        # …while A's first variant is being written, the object is overwritten with bytes
+        # B, which are verified and processed to the end (the event path, run directly).
+        if checksum_a not in s3_key_of(request) or overwritten:
+            return
+        overwritten.append(True)
+        stack.s3.put_object(Bucket=stack.bucket, Key=ticket["key"], Body=replacement)
+        assert process_uploaded_object(services, stack.bucket, ticket["key"]) == "PROCESSED"
+
+    overwritten: list[bool] = []
+    messages = receive_all(stack)
+    with aws_fails(
+        storage.s3_client(), "PutObject", when=lambda _: False, before=overwrite_and_reprocess
+    ):
+        # When A's render finishes and tries to record its variants…
+        assert deliver(stack, messages) == []
+
+    # Then the asset has B's facts and B's variants, and nothing of A is left behind.
+    item = stack.asset_item(ticket["assetId"])
+    checksum_b = stack.s3.head_object(Bucket=stack.bucket, Key=ticket["key"])["ETag"].strip('"')
+    assert overwritten
+    assert checksum_b != checksum_a
+    assert (item["checksum"], item["processing"]) == (checksum_b, "DONE")
+    assert (item["width"], item["height"]) == (300, 600)
+    assert all(f"/{checksum_b}/" in v["key"] for v in item["variants"].values())
+    assert derived_keys(stack, ticket["assetId"]) == sorted(
+        v["key"] for v in item["variants"].values()
+    )
+
+
+def test_a_verified_overwrite_removes_the_old_bytes_variants(stack: Stack) -> None:
+    original = encode(photo(1200, 900), "JPEG")
+    ticket = stack.start_upload(original, "image/jpeg")
+    assert deliver(stack, receive_all(stack)) == []
+    old_keys = derived_keys(stack, ticket["assetId"])
+
+    replacement = encode(photo(300, 600), "JPEG")
+    replacement += b"\0" * (len(original) - len(replacement))
+    stack.s3.put_object(Bucket=stack.bucket, Key=ticket["key"], Body=replacement)
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert item["processing"] == "DONE"
+    remaining = derived_keys(stack, ticket["assetId"])
+    assert remaining == sorted(v["key"] for v in item["variants"].values())
+    assert not set(old_keys) & set(remaining)
+
+
+# --- The last delivery leaves a final state (issue #8, 10) ----------------------------
+
+
+@pytest.fixture
+def max_receives(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The function learns the queue's maxReceiveCount from its environment."""
+    monkeypatch.setenv("MEDIAPORT_MAX_RECEIVE_COUNT", str(MAX_RECEIVES))
+    settings = load_module("process_upload").delivery_settings
+    settings.cache_clear()
+    yield MAX_RECEIVES
+    settings.cache_clear()
+
+
+def as_delivery(messages: list[dict[str, Any]], receive_count: int) -> list[dict[str, Any]]:
+    """The messages as SQS hands them over on their ``receive_count``-th receive."""
+    return [
+        {**m, "Attributes": {**m["Attributes"], "ApproximateReceiveCount": str(receive_count)}}
+        for m in messages
+    ]
+
+
+def uploads_only(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for m in messages if "ObjectCreated" in m["Body"]]
+
+
+def test_variants_that_keep_failing_end_processing_failed_when_dead_lettered(
+    stack: Stack, max_receives: int
+) -> None:
+    # Given a confirmed image whose variants cannot be written, delivery after delivery
+    # (SQS really receives the message each time; the visibility timeout is 0).
+    ticket = stack.start_upload(encode(photo(400, 300), "JPEG"), "image/jpeg")
+    assert stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code == 204
+    stack.sqs.set_queue_attributes(
+        QueueUrl=stack.queues["queue_url"], Attributes={"VisibilityTimeout": "0"}
+    )
+    worker = EventWorker(stack.queues["queue_url"], stack.queues["queue_arn"], REGION, None)
+    refuse_variants = aws_fails(
+        storage.s3_client(), "PutObject", when=lambda r: "derived" in s3_key_of(r)
+    )
+
+    with refuse_variants:
+        # When every delivery before the last fails…
+        for _ in range(max_receives - 1):
+            worker.poll_once()
+            assert stack.asset_item(ticket["assetId"])["processing"] == "PENDING"
+        # …and the last one too,
+        worker.poll_once()
+
+    # Then the message is dead-lettered and the asset says FAILED, not PENDING for good.
+    assert worker.poll_once() == 0
+    dead = stack.sqs.receive_message(QueueUrl=stack.queues["dlq_url"], MaxNumberOfMessages=10)
+    assert len(dead.get("Messages", [])) == 1
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "FAILED")
+    assert "variants" not in item
+
+
+def test_a_crash_on_the_last_delivery_leaves_processing_failed(
+    stack: Stack, max_receives: int
+) -> None:
+    ticket = stack.start_upload(encode(photo(400, 300), "JPEG"), "image/jpeg")
+    assert stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code == 204
+    messages = as_delivery(uploads_only(receive_all(stack)), max_receives)
+
+    # The run dies while it writes the variants (as a timeout or an out-of-memory would).
+    crash = aws_fails(
+        storage.s3_client(),
+        "PutObject",
+        when=lambda r: "derived" in s3_key_of(r),
+        crash=MemoryError("the function died"),
+    )
+    with crash, pytest.raises(MemoryError):
+        invoke_directly(messages)
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "FAILED")
+
+
+def invoke_directly(messages: list[dict[str, Any]]) -> Any:
+    """The record handler, as the batch processor calls it, for one message (a crash
+    that kills the function is not a record failure, so it is not caught for it)."""
+    module = load_module("process_upload")
+    record = module.UploadNotificationRecord.model_validate(
+        sqs_event(messages, "arn:aws:sqs:us-east-1:000000000000:q", REGION)["Records"][0]
+    )
+    return module.record_handler(record, local_context("process_upload"))
+
+
+def test_a_success_on_the_last_delivery_moves_processing_on_to_done(
+    stack: Stack, max_receives: int
+) -> None:
+    ticket = stack.start_upload(encode(photo(400, 300), "JPEG"), "image/jpeg")
+    messages = as_delivery(uploads_only(receive_all(stack)), max_receives)
+
+    assert deliver(stack, messages) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "DONE")
+    assert sizes(item)["1024"] == (400, 300)
+
+
+def test_an_upload_whose_verification_keeps_crashing_is_rejected_on_the_last_delivery(
+    stack: Stack, max_receives: int
+) -> None:
+    ticket = stack.start_upload(encode(photo(400, 300), "JPEG"), "image/jpeg")
+    messages = uploads_only(receive_all(stack))
+    # Reading the file's first bytes breaks the verifier every time (a stand-in for a
+    # file that crashes a decoder: not an outage, so retrying cannot help).
+    crashing = aws_fails(
+        storage.s3_client(),
+        "GetObject",
+        when=lambda r: "media/" in s3_key_of(r),
+        crash=RuntimeError("the verifier crashed"),
+    )
+
+    with crashing:
+        assert deliver(stack, as_delivery(messages, max_receives - 1)) == [messages[0]["MessageId"]]
+        assert stack.asset_item(ticket["assetId"])["status"] == "PENDING"
+        assert deliver(stack, as_delivery(messages, max_receives)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["rejectReason"]) == ("REJECTED", "IMAGE_CORRUPT")
+    assert not stack.object_exists(ticket["key"])
+
+
+def test_an_object_is_handed_back_when_too_little_time_is_left(
+    stack: Stack, max_receives: int
+) -> None:
+    ticket = stack.start_upload(encode(photo(400, 300), "JPEG"), "image/jpeg")
+    messages = uploads_only(receive_all(stack))
+    no_time = local_context("process_upload", timeout_ms=0)
+    event = sqs_event(as_delivery(messages, 1), stack.queues["queue_arn"], REGION)
+
+    # Not started (so not cut off by the timeout mid-way): SQS delivers it again.
+    failed = invoke("process_upload", event, no_time)["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [messages[0]["MessageId"]]
+    assert stack.asset_item(ticket["assetId"])["status"] == "PENDING"
+    assert stack.object_exists(ticket["key"])
+
+    # On the last delivery it is tried whatever the time, processing marked FAILED first.
+    last = sqs_event(as_delivery(messages, max_receives), stack.queues["queue_arn"], REGION)
+    no_time = local_context("process_upload", timeout_ms=0)
+    assert invoke("process_upload", last, no_time)["batchItemFailures"] == []
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["processing"]) == ("READY", "DONE")
+
+
+def test_verified_bytes_whose_pixels_do_not_decode_end_rejected_not_ready(stack: Stack) -> None:
+    # Given a large WebP whose structure is sound but whose pixel data is garbage: confirm's
+    # bounded check (a structural walk above ~12 MP) lets it through...
+    damaged = samples.damaged_lossless_webp()
+    ticket = stack.start_upload(damaged, "image/webp")
+    assert stack.call("PATCH", f"/media/{ticket['assetId']}/confirm").status_code == 204
+
+    # ...then the event path's full decode finds it broken: REJECTED, nothing kept.
+    assert deliver(stack, receive_all(stack)) == []
+
+    item = stack.asset_item(ticket["assetId"])
+    assert (item["status"], item["rejectReason"]) == ("REJECTED", "IMAGE_CORRUPT")
+    assert "width" not in item
+    assert "variants" not in item
+    assert not stack.object_exists(ticket["key"])
+    assert not stack.object_exists(f"derived/alice/{ticket['assetId']}/")

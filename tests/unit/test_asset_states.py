@@ -65,7 +65,7 @@ def test_only_a_pending_asset_settles(status: AssetStatus) -> None:
 def test_a_rejected_overwrite_clears_every_fact_of_the_old_bytes() -> None:
     previous = ready(width=40, height=20, placeholder="data:", variants={})
 
-    transition = previous.reject_overwrite(RejectReason.TYPE_MISMATCH, "why", keep_until=LATER)
+    transition = previous.reject_ready(RejectReason.TYPE_MISMATCH, "why", keep_until=LATER)
 
     assert transition.expect_checksum == "abc"
     for name in ("width", "height", "aspect_ratio", "dominant_color", "placeholder", "variants"):

@@ -2,7 +2,13 @@ import re
 
 import pytest
 
-from mediaport.keys import build_object_key, parse_object_key, sanitize_filename
+from mediaport.keys import (
+    build_object_key,
+    build_variant_key,
+    parse_object_key,
+    sanitize_filename,
+    variant_prefix,
+)
 
 SAFE = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -55,3 +61,17 @@ def test_a_user_id_with_slashes_cannot_escape_its_prefix() -> None:
 @pytest.mark.parametrize("key", ["derived/u/a/128.webp", "media/u/a", "media/u//x.jpg", "x"])
 def test_keys_that_are_not_uploads_do_not_parse(key: str) -> None:
     assert parse_object_key(key) is None
+
+
+def test_a_variant_key_names_the_bytes_it_was_made_from() -> None:
+    key = build_variant_key("user-1", "a1b2", "9f86d081-3", "512")
+    assert key == "derived/user-1/a1b2/9f86d081-3/512.webp"
+    assert key.startswith(variant_prefix("user-1", "a1b2"))
+    assert build_variant_key("user-1", "a1b2", "other", "512") != key
+    assert parse_object_key(key) is None  # never taken for an upload
+
+
+def test_a_checksum_cannot_escape_its_prefix() -> None:
+    key = build_variant_key("u", "a", "../../x", "128")
+    assert key.count("/") == 4
+    assert key.startswith("derived/u/a/")

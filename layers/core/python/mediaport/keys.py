@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from mediaport.names import DERIVED_PREFIX, PENDING_TAG_KEY, PENDING_TAG_VALUE, UPLOAD_PREFIX
 from mediaport.policy import EXTENSIONS
 
 MAX_FILENAME_LENGTH = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _REPEATED_SEPARATORS = re.compile(r"[-_.]{2,}")
-
-PENDING_TAG_KEY = "mediaport-upload"
-PENDING_TAG_VALUE = "pending"
 
 
 def sanitize_filename(name: str, media_type: str) -> str:
@@ -41,18 +39,28 @@ def sanitize_filename(name: str, media_type: str) -> str:
 
 def build_object_key(user_id: str, asset_id: str, filename: str) -> str:
     """``media/{userId}/{assetId}/{filename}``: where an upload lands."""
-    return f"media/{_safe_segment(user_id)}/{asset_id}/{filename}"
+    return f"{UPLOAD_PREFIX}{_safe_segment(user_id)}/{asset_id}/{filename}"
 
 
-def build_variant_key(user_id: str, asset_id: str, name: str) -> str:
-    """``derived/{userId}/{assetId}/{name}.webp``: a prefix that does not notify."""
-    return f"derived/{_safe_segment(user_id)}/{asset_id}/{name}.webp"
+def build_variant_key(user_id: str, asset_id: str, checksum: str, name: str) -> str:
+    """``derived/{userId}/{assetId}/{checksum}/{name}.webp``: a prefix that does not notify.
+
+    The key names the bytes the variant was made from (their ETag), so a variant of one
+    version of the bytes can never be taken for another's, and a key's content never
+    changes (it may be cached for good).
+    """
+    return f"{variant_prefix(user_id, asset_id)}{_safe_segment(checksum)}/{name}.webp"
+
+
+def variant_prefix(user_id: str, asset_id: str) -> str:
+    """``derived/{userId}/{assetId}/``: every variant ever made for one asset."""
+    return f"{DERIVED_PREFIX}{_safe_segment(user_id)}/{asset_id}/"
 
 
 def parse_object_key(key: str) -> tuple[str, str] | None:
     """``(userId segment, assetId)`` of an upload key, or None when it is not one of ours."""
     parts = key.split("/")
-    if len(parts) != 4 or parts[0] != "media" or not all(parts[1:]):
+    if len(parts) != 4 or f"{parts[0]}/" != UPLOAD_PREFIX or not all(parts[1:]):
         return None
     return parts[1], parts[2]
 

@@ -37,6 +37,8 @@ IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 ENV_TABLE_NAME = "MEDIAPORT_TABLE_NAME"
 ENV_BUCKET_NAME = "MEDIAPORT_BUCKET_NAME"
 ENV_IDEMPOTENCY_TABLE_NAME = "MEDIAPORT_IDEMPOTENCY_TABLE_NAME"
+# process_upload: the upload queue's maxReceiveCount, so it knows a delivery is the last.
+ENV_MAX_RECEIVE_COUNT = "MEDIAPORT_MAX_RECEIVE_COUNT"
 
 # --- Identity ----------------------------------------------------------------------------
 # The JWT claim that lists a user's groups (Cognito's), and the group admin routes need.

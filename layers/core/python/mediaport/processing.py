@@ -8,20 +8,36 @@ duplicate, late or retried event leaves exactly the same state.
 Transient failures (``StorageUnavailable``, DynamoDB and botocore errors) propagate: the
 SQS record fails and is retried, then dead-lettered. Problems with the content itself end
 in REJECTED (or processing FAILED) and never raise, so they cannot loop.
+
+The last delivery (``Attempt.is_last``) must leave a final state, whatever happens to it:
+processing is marked FAILED *before* the variants are tried (a success moves it on to
+DONE; a crash or a timeout leaves FAILED, never PENDING), and a PENDING upload whose
+verification crashes is REJECTED (``IMAGE_CORRUPT``) instead of failing once more.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote_plus
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from mediaport.adapters import storage
-from mediaport.errors import ObjectNotUploaded
-from mediaport.imaging import UnreadableImage, render_image
-from mediaport.keys import build_variant_key, parse_object_key
-from mediaport.model import Asset, AssetStatus, Processing, Variant, utcnow
+from mediaport.errors import (
+    InternalFailure,
+    ObjectNotUploaded,
+    StorageUnavailable,
+    TableUnavailable,
+)
+from mediaport.imaging import UnreadableImage
+from mediaport.keys import build_variant_key, parse_object_key, variant_prefix
+from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Variant, utcnow
 from mediaport.observability import logger
+from mediaport.policy import IMAGE_TYPES
+from mediaport.rendering import render_image
 from mediaport.services import Services
 from mediaport.settlement import (
     count_transition,
@@ -32,6 +48,49 @@ from mediaport.settlement import (
 )
 from mediaport.verification import Rejection
 
+# Failures of the way to the data, not of the data: worth another delivery, never a verdict.
+_TRANSIENT = (
+    StorageUnavailable,
+    TableUnavailable,
+    InternalFailure,
+    storage.ObjectChanged,
+    BotoCoreError,
+    ClientError,
+)
+
+
+class NotEnoughTime(Exception):
+    """Too little of the invocation is left to start an object: SQS delivers it again.
+
+    Failing this one record is better than being cut off by the timeout mid-render, which
+    would fail every record of the batch (the done ones included).
+    """
+
+
+def _plenty_of_time() -> int:
+    return 2**31
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Which delivery of the event this is, and how long the invocation has left."""
+
+    receive_count: int = 1
+    # The queue's maxReceiveCount; None when unknown (then no delivery counts as the last).
+    max_receive_count: int | None = None
+    remaining_ms: Callable[[], int] = _plenty_of_time
+    # What one object may take at most (verify, decode, encode, write), so that it is
+    # not started when less than this is left.
+    needed_ms: int = 0
+
+    @property
+    def is_last(self) -> bool:
+        """After this delivery, SQS moves the message to the dead-letter queue."""
+        return self.max_receive_count is not None and self.receive_count >= self.max_receive_count
+
+    def out_of_time(self) -> bool:
+        return self.remaining_ms() < self.needed_ms
+
 
 class Outcome(StrEnum):
     """What processing one object did (logged, and handy in tests)."""
@@ -41,15 +100,19 @@ class Outcome(StrEnum):
     REJECTED = "REJECTED"
     READY = "READY"  # verified; nothing to derive (not an image)
     PROCESSED = "PROCESSED"  # variants made and recorded
-    PROCESSING_FAILED = "PROCESSING_FAILED"
 
 
-def process_uploaded_object(services: Services, bucket: str, event_key: str) -> Outcome:
+def process_uploaded_object(
+    services: Services, bucket: str, event_key: str, attempt: Attempt | None = None
+) -> Outcome:
     """Handle one ``ObjectCreated`` notification; ``event_key`` as S3 sends it (URL-encoded)."""
+    attempt = attempt or Attempt()
     key = unquote_plus(event_key)  # S3 encodes keys in events: spaces as "+", UTF-8 as %XX
     if bucket != services.settings.bucket_name:
         logger.warning("event for a bucket that is not ours", extra={"bucket": bucket})
         return Outcome.IGNORED
+    if attempt.out_of_time() and not attempt.is_last:
+        raise NotEnoughTime(f"not enough time left to process {key}")
     parsed = parse_object_key(key)
     asset = services.assets.get(parsed[1]) if parsed else None
     if asset is None or asset.key != key:
@@ -57,7 +120,7 @@ def process_uploaded_object(services: Services, bucket: str, event_key: str) -> 
 
     if asset.status is AssetStatus.PENDING:
         try:
-            asset = settle_upload(services, asset).asset
+            asset = _settle(services, asset, attempt)
         except ObjectNotUploaded:
             # Deleted since the event was sent (S3 is strongly consistent): nothing to verify.
             logger.info("object already gone", extra={"key": key})
@@ -68,7 +131,12 @@ def process_uploaded_object(services: Services, bucket: str, event_key: str) -> 
             logger.info("object already gone", extra={"key": key})
             return Outcome.IGNORED
         if head.etag != asset.checksum:
-            asset = _reverify_overwritten(services, asset)
+            asset = _reverify_overwritten(services, asset, attempt)
+    elif asset.status is AssetStatus.REJECTED:
+        # Nothing of a REJECTED asset is kept. Deleting again is what makes the cleanup
+        # of an earlier delivery (or of the settling write) complete when it was cut off.
+        _remove_files(asset)
+        return Outcome.REJECTED
     else:
         head = storage.head_object(bucket, key)
         if head is None or head.etag == asset.checksum:
@@ -80,7 +148,7 @@ def process_uploaded_object(services: Services, bucket: str, event_key: str) -> 
     if asset.status is AssetStatus.REJECTED:
         return Outcome.REJECTED
     if asset.status is AssetStatus.READY and asset.processing is Processing.PENDING:
-        return _make_variants(services, asset)
+        return _make_variants(services, asset, attempt)
     return Outcome.READY if asset.status is AssetStatus.READY else Outcome.IGNORED
 
 
@@ -90,7 +158,51 @@ def _delete_stray(bucket: str, key: str, why: str) -> Outcome:
     return Outcome.STRAY_DELETED
 
 
-def _reverify_overwritten(services: Services, asset: Asset) -> Asset:
+def _remove_files(asset: Asset) -> None:
+    """Delete an asset's object and every variant ever made for it (safe to repeat).
+
+    The variants are found by listing the asset's ``derived/`` prefix: the record no
+    longer names them once it is REJECTED.
+    """
+    storage.delete_object(asset.bucket, asset.key)
+    storage.delete_prefix(asset.bucket, variant_prefix(asset.user_id, asset.asset_id))
+
+
+def _settle(services: Services, asset: Asset, attempt: Attempt) -> Asset:
+    """Settle a PENDING upload; on the last delivery, a verification that crashes rejects it."""
+    try:
+        return settle_upload(services, asset).asset
+    except (ObjectNotUploaded, *_TRANSIENT):
+        raise
+    except Exception as crash:
+        if not attempt.is_last:
+            raise
+        logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
+        return _reject_unverifiable(services, asset, crash)
+
+
+def _reject_unverifiable(services: Services, asset: Asset, crash: Exception) -> Asset:
+    reason = (
+        RejectReason.IMAGE_CORRUPT
+        if asset.declared_type in IMAGE_TYPES
+        else RejectReason.UNRECOGNIZED_TYPE
+    )
+    detail = "the file could not be verified"
+    keep_until = utcnow() + rejected_record_expiry(services)
+    transition = (
+        asset.mark_rejected(reason, detail, keep_until=keep_until)
+        if asset.status is AssetStatus.PENDING
+        else asset.reject_ready(reason, detail, keep_until=keep_until)
+    )
+    rejected = services.assets.apply(transition)
+    if rejected is None:
+        return services.assets.get(asset.asset_id) or asset
+    count_transition(rejected)
+    _remove_files(asset)
+    return rejected
+
+
+def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) -> Asset:
     """A READY asset whose object changed (its presigned URL reused) is verified again.
 
     New bytes that pass become the asset's (variants are made again); bytes that fail
@@ -104,9 +216,16 @@ def _reverify_overwritten(services: Services, asset: Asset) -> Asset:
         outcome = verify(services, asset)
     except ObjectNotUploaded:
         return asset
+    except _TRANSIENT:
+        raise
+    except Exception as crash:
+        if not attempt.is_last:
+            raise
+        logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
+        return _reject_unverifiable(services, asset, crash)
     if isinstance(outcome, Rejection):
         rejected = services.assets.apply(
-            asset.reject_overwrite(
+            asset.reject_ready(
                 outcome.reason,
                 outcome.detail,
                 keep_until=utcnow() + rejected_record_expiry(services),
@@ -114,9 +233,7 @@ def _reverify_overwritten(services: Services, asset: Asset) -> Asset:
         )
         if rejected is not None:
             count_transition(rejected)
-            storage.delete_object(asset.bucket, asset.key)
-            for variant in asset.variants.values():
-                storage.delete_object(asset.bucket, variant.key)
+            _remove_files(asset)
             return rejected
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
@@ -125,39 +242,81 @@ def _reverify_overwritten(services: Services, asset: Asset) -> Asset:
             asset.accept_overwrite(outcome, initial_processing(outcome.mime_type))
         )
         if updated is not None:
+            # The old bytes' variants have keys of their own (content-addressed): they go.
+            for variant in asset.variants.values():
+                storage.delete_object(asset.bucket, variant.key)
             return updated
     return services.assets.get(asset.asset_id) or asset
 
 
-def _make_variants(services: Services, asset: Asset) -> Outcome:
-    """Decode the verified bytes once, write the WebP variants, record them (once)."""
+def _make_variants(services: Services, asset: Asset, attempt: Attempt) -> Outcome:
+    """Decode the verified bytes once, write the WebP variants, record them (once).
+
+    On the last delivery, processing is marked FAILED first: if this run crashes or is
+    cut off by the timeout, the asset says FAILED rather than PENDING for good.
+    """
     checksum, media_type = asset.checksum, asset.mime_type
     if checksum is None or media_type is None:  # READY always has both; be explicit anyway
         return Outcome.IGNORED
+    retrying_failed = False
+    if attempt.is_last:
+        marked = services.assets.apply(asset.mark_processing_failed())
+        if marked is None:
+            return Outcome.IGNORED  # another run decided, or the bytes changed since
+        asset, retrying_failed = marked, True
     # If-Match on the verified ETag: bytes written since are never derived from unverified.
     data = storage.read_object(asset.bucket, asset.key, checksum)
     try:
         rendition = render_image(io.BytesIO(data), media_type, services.settings.max_image_pixels)
     except UnreadableImage as problem:
-        logger.warning(
-            "variants could not be made", extra={"key": asset.key, "detail": problem.detail}
+        # The bytes passed confirm's bounded structural check but their pixels do not
+        # decode (docs/processing.md, "Pixel budget and memory"): they are not media.
+        logger.warning("verified bytes do not decode", extra={"key": asset.key})
+        reason = (
+            RejectReason.IMAGE_TOO_MANY_PIXELS
+            if problem.too_many_pixels
+            else RejectReason.IMAGE_CORRUPT
         )
-        services.assets.apply(asset.mark_processing_failed())
-        return Outcome.PROCESSING_FAILED
+        rejected = services.assets.apply(
+            asset.reject_ready(
+                reason, problem.detail, keep_until=utcnow() + rejected_record_expiry(services)
+            )
+        )
+        if rejected is None:
+            return Outcome.IGNORED  # the bytes changed meanwhile: their own event decides
+        count_transition(rejected)
+        _remove_files(asset)
+        return Outcome.REJECTED
     variants: dict[str, Variant] = {}
     for rendered in rendition.variants:
-        key = build_variant_key(asset.user_id, asset.asset_id, rendered.name)
+        key = build_variant_key(asset.user_id, asset.asset_id, checksum, rendered.name)
         storage.put_variant(asset.bucket, key, rendered.webp)
         variants[rendered.name] = Variant(
             key=key, width=rendered.width, height=rendered.height, bytes=len(rendered.webp)
         )
-    services.assets.apply(
+    recorded = services.assets.apply(
         asset.record_rendition(
             width=rendition.width,
             height=rendition.height,
             dominant_color=rendition.dominant_color,
             placeholder=rendition.placeholder,
             variants=variants,
+            retrying_failed=retrying_failed,
         )
     )
+    if recorded is None:
+        _discard_unrecorded(services, asset, variants)
+        return Outcome.IGNORED
     return Outcome.PROCESSED
+
+
+def _discard_unrecorded(services: Services, asset: Asset, variants: dict[str, Variant]) -> None:
+    """The recording write lost (the bytes changed, or another run recorded first): delete
+    what this run wrote, unless the stored asset now names those very keys (a duplicate
+    run for the same bytes writes the same content-addressed keys)."""
+    current = services.assets.get(asset.asset_id)
+    kept = {variant.key for variant in current.variants.values()} if current else set()
+    for variant in variants.values():
+        if variant.key not in kept:
+            storage.delete_object(asset.bucket, variant.key)
+    logger.info("variants not recorded; the asset changed meanwhile", extra={"key": asset.key})

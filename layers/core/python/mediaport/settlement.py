@@ -14,9 +14,9 @@ from datetime import timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mediaport.adapters import storage
-from mediaport.errors import ObjectNotUploaded
+from mediaport.errors import ObjectNotUploaded, StorageUnavailable
 from mediaport.model import Asset, AssetStatus, Processing, utcnow
-from mediaport.observability import metrics
+from mediaport.observability import logger, metrics
 from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.services import Services
 from mediaport.verification import Rejection, VerifiedObject, verify_stored_object
@@ -87,11 +87,26 @@ def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
         # Untag first: a READY asset whose object still carried the pending tag would be
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
         storage.clear_tags(asset.bucket, asset.key)
-        ready = services.assets.apply(
-            asset.mark_ready(outcome, initial_processing(outcome.mime_type))
-        )
+        try:
+            ready = services.assets.apply(
+                asset.mark_ready(outcome, initial_processing(outcome.mime_type))
+            )
+        except BaseException:
+            # The asset is still PENDING: give the lifecycle rule its claim on the object
+            # back, or nothing would ever remove it once the record expires.
+            _restore_pending_tag(asset)
+            raise
         if ready is not None:
             count_transition(ready)
             return Settlement(ready, transitioned=True)
     current = services.assets.get(asset.asset_id)
     return Settlement(current or asset, transitioned=False)
+
+
+def _restore_pending_tag(asset: Asset) -> None:
+    try:
+        storage.tag_pending(asset.bucket, asset.key)
+    except StorageUnavailable:
+        # The original failure is the one to report; if the record then expires, the
+        # asset table's TTL stream removes the object (functions/expire_assets).
+        logger.warning("pending tag not restored", extra={"key": asset.key})

@@ -158,7 +158,7 @@ class Asset(CamelModel):
             },
         )
 
-    # --- READY: its object was overwritten (a reused presigned URL) --------------------
+    # --- READY: new bytes (a reused presigned URL), or bytes found undecodable ----------
 
     def accept_overwrite(self, verified: VerifiedObject, processing: Processing) -> Transition:
         """READY stays READY with the new bytes' facts; what was derived from the old goes."""
@@ -167,10 +167,11 @@ class Asset(CamelModel):
         changes.update(processing=processing, **_verified_changes(verified))
         return Transition(self.asset_id, AssetStatus.READY, changes, expect_checksum=checksum)
 
-    def reject_overwrite(
+    def reject_ready(
         self, reason: RejectReason, detail: str, *, keep_until: datetime
     ) -> Transition:
-        """READY → REJECTED: S3 kept no copy of the verified bytes, so nothing is served."""
+        """READY → REJECTED for these bytes: an overwrite that fails verification (S3 kept no
+        copy of the verified bytes), or verified bytes whose pixels turn out undecodable."""
         checksum = self._require_ready_bytes("be rejected")
         changes: dict[str, Any] = dict.fromkeys((*_IMAGE_FACTS, *_VERIFIED_FACTS, "processing"))
         changes.update(

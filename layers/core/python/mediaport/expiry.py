@@ -1,0 +1,68 @@
+"""An asset record DynamoDB's TTL removed takes its files with it.
+
+A record expires while PENDING (its upload never settled) and once REJECTED. The pending
+tag's lifecycle rule removes most such objects, but not one whose tag was cleared just
+before a READY write that never happened (a crash between the two), nor the variants an
+interrupted cleanup left. The asset table's stream tells ``functions/expire_assets`` of
+each TTL removal; this deletes the asset's object and everything under its ``derived/``
+prefix. Deleting what is already gone changes nothing, so a redelivery is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mediaport.adapters import storage
+from mediaport.keys import parse_object_key, variant_prefix
+from mediaport.model import AssetStatus
+from mediaport.observability import logger
+from mediaport.services import Services
+
+# Only these records expire (DESIGN §3); anything else TTL removes is not ours to clean.
+EXPIRING_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.REJECTED})
+
+
+@dataclass(frozen=True)
+class ExpiredAsset:
+    """What the stream's old image says about a removed asset record."""
+
+    asset_id: str
+    user_id: str
+    status: str
+    bucket: str
+    key: str
+
+    @classmethod
+    def from_image(cls, image: Mapping[str, Any]) -> ExpiredAsset:
+        """From a record's old image (attribute names as stored, values deserialized)."""
+        return cls(
+            asset_id=str(image["assetId"]),
+            user_id=str(image["userId"]),
+            status=str(image["status"]),
+            bucket=str(image["bucket"]),
+            key=str(image["key"]),
+        )
+
+
+def remove_expired_files(services: Services, expired: ExpiredAsset) -> bool:
+    """Delete an expired PENDING or REJECTED asset's object and variants; False if not ours."""
+    if expired.status not in EXPIRING_STATUSES:
+        return False
+    parsed = parse_object_key(expired.key)
+    if (
+        expired.bucket != services.settings.bucket_name
+        or not parsed
+        or parsed[1] != expired.asset_id
+    ):
+        # The server builds every key from the asset id; a record saying otherwise is not
+        # trusted to name what to delete.
+        logger.warning(
+            "expired record names no object of ours",
+            extra={"assetId": expired.asset_id, "key": expired.key},
+        )
+        return False
+    storage.delete_object(expired.bucket, expired.key)
+    storage.delete_prefix(expired.bucket, variant_prefix(expired.user_id, expired.asset_id))
+    return True
