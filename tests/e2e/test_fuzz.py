@@ -8,10 +8,12 @@ no route declares. On top: every 4xx is problem+json, except API Gateway's own a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import unsupported_method
@@ -76,7 +78,17 @@ def client_errors_are_problem_details(
 
 # Findings of the first runs, reported and not yet fixed (not strict: hypothesis may find
 # another failure first). Remove a line when its fix lands.
+DOCUMENT = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "specs/openapi/media.yaml").read_text()
+)
 KNOWN_FINDINGS: dict[tuple[str, GenerationMode], str] = {}
+
+
+def _has_input(route: Route) -> bool:
+    """Whether the operation takes anything a negative case could make invalid (read from
+    the checked-in document, which make test keeps equal to the served one)."""
+    operation = DOCUMENT["paths"][route.path][route.method.lower()]
+    return bool(operation.get("parameters") or operation.get("requestBody"))
 
 
 def _cases() -> list[Any]:
@@ -91,6 +103,7 @@ def _cases() -> list[Any]:
         )
         for route in ROUTES
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        if mode is GenerationMode.POSITIVE or _has_input(route)
     ]
 
 
@@ -102,11 +115,6 @@ def test_every_operation_answers_as_documented(
     mode: GenerationMode,
 ) -> None:
     operation = api_schema[route.path][route.method]
-    definition = operation.definition.raw
-    if mode is GenerationMode.NEGATIVE and not (
-        definition.get("parameters") or definition.get("requestBody")
-    ):
-        pytest.skip("nothing in the request can be made invalid")
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(

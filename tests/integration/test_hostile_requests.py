@@ -113,6 +113,7 @@ def _fields() -> Iterator[Any]:
 
 
 FIELDS = list(_fields())
+TEXT_FIELDS = [field for field in FIELDS if "string" in _json_types(field.values[2])]
 
 
 def _send(stack: Stack, route: Route, body: bytes, **headers: str) -> TestResponse:
@@ -172,12 +173,10 @@ def test_a_value_of_the_wrong_type_is_refused(
             assert_refused_politely(response, status=400)
 
 
-@pytest.mark.parametrize(("route", "name", "field"), FIELDS)
+@pytest.mark.parametrize(("route", "name", "field"), TEXT_FIELDS)
 def test_hostile_text_never_fails_the_server(
     stack: Stack, route: Route, name: str, field: dict[str, Any]
 ) -> None:
-    if "string" not in _json_types(field):
-        pytest.skip(f"{name} is not text")
     base = _base_body(stack, route)
     for label, value in HOSTILE_STRINGS.items():
         response = _send(stack, route, json.dumps({**base, name: value}).encode())
