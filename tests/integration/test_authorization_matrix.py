@@ -59,9 +59,15 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     "PATCH /media/{id}/confirm": lambda stack: Example(
         f"/media/{_alices_uploaded_png(stack)}/confirm"
     ),
-    "GET /media": lambda stack: Example("/media", query_string="limit=5"),
+    "GET /media": lambda stack: _a_listing_while_alice_has_an_asset(stack),
     "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
 }
+
+
+def _a_listing_while_alice_has_an_asset(stack: Stack) -> Example:
+    # Served to anyone but Alice, the listing must not show her asset.
+    _alices_pending_asset(stack)
+    return Example("/media", query_string="limit=5")
 
 
 def _signed(claims: dict[str, Any], key: str = DEV_SIGNING_KEY) -> str:
@@ -118,12 +124,27 @@ def expected_answer(route: Route, caller: str) -> str | int:
     pytest.fail(f"{route.route_key}: the matrix does not know auth kind {route.auth!r}")
 
 
+def _assets_of(stack: Stack, user: str) -> list[str]:
+    items = stack.dynamodb.Table(stack.table).scan()["Items"]
+    return [str(item["assetId"]) for item in items if item["userId"] == user]
+
+
 @functools.cache
 def _success_statuses(route: Route) -> frozenset[int]:
     responses = build_document()["paths"][route.path][route.method.lower()]["responses"]
     successes = frozenset(int(status) for status in responses if status.startswith("2"))
     assert successes, f"{route.route_key} documents no success"
     return successes
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[route.route_key for route in ROUTES])
+def test_a_route_naming_a_resource_says_what_a_stranger_gets(route: Route) -> None:
+    # Without it the matrix would expect a stranger to be served: a missing ownership
+    # check on a new route would pass unnoticed.
+    if route.auth is Auth.USER and "{" in route.path:
+        assert route.not_owner_status in (403, 404), (
+            f"{route.route_key} names a resource: declare not_owner_status (403 or 404)"
+        )
 
 
 def test_every_example_is_for_a_route_of_the_table() -> None:
@@ -158,6 +179,10 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         assert response.status_code in _success_statuses(route), body
         if response.status_code != 204:
             assert response.mimetype == "application/json", body
+        if caller != "owner":
+            # Served to someone else: nothing of the owner's may be in it.
+            for asset_id in _assets_of(stack, OWNER):
+                assert asset_id not in body, f"{caller} was shown {OWNER}'s asset {asset_id}"
     elif expected == UNAUTHORIZED:
         assert response.status_code == 401, body
         assert response.mimetype == "application/json"

@@ -197,19 +197,38 @@ def test_a_key_still_in_progress_answers_409(stack: Stack, idempotency_table: st
     assert run(lambda: Payload(value=3)) == Payload(value=1)
 
 
-def test_without_an_idempotency_table_a_key_is_refused_rather_than_ignored(
-    stack: Stack, idempotency_table: str, monkeypatch: pytest.MonkeyPatch
+def test_without_an_idempotency_table_presign_fails_plainly_and_starts_nothing(
+    stack: Stack,
+    idempotency_table: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given a deployment whose environment names no idempotency table
     monkeypatch.delenv(ENV_IDEMPOTENCY_TABLE_NAME)
     get_settings.cache_clear()
 
-    # When a presign carries a key, the promise cannot be kept: it says so, and does nothing
-    keyed = _presign(stack, _new_key())
-    assert keyed.status_code == 500
-    assert keyed.content_type == "application/problem+json"
-    assert "Idempotency-Key" in keyed.get_json()["detail"]
+    # Then every presign fails the same way, key or not (not only once a retry needs the
+    # key), and nothing is started; the log names the missing variable.
+    for key in (_new_key(), None):
+        response = _presign(stack, key)
+        assert response.status_code == 500
+        assert response.content_type == "application/problem+json"
     assert _assets_of(stack, "alice") == []
+    assert any(
+        getattr(record, "variable", None) == ENV_IDEMPOTENCY_TABLE_NAME for record in caplog.records
+    )
 
-    # And a presign without one works as ever
-    assert _presign(stack, None).status_code == 201
+
+def test_an_idempotency_table_that_refuses_requests_is_our_500_not_a_retry(
+    stack: Stack, idempotency_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment names a table that does not exist (a wrong name, a missing grant):
+    # DynamoDB refuses; retrying would never help.
+    monkeypatch.setenv(ENV_IDEMPOTENCY_TABLE_NAME, "no-such-table")
+    get_settings.cache_clear()
+
+    response = _presign(stack, _new_key())
+
+    assert response.status_code == 500
+    assert response.get_json()["type"] == "urn:mediaport:problem:internal-error"
+    assert "retry" not in response.get_json()["detail"].lower()

@@ -625,3 +625,28 @@ def test_verified_bytes_whose_pixels_do_not_decode_end_rejected_not_ready(stack:
     assert "variants" not in item
     assert not stack.object_exists(ticket["key"])
     assert not stack.object_exists(f"derived/alice/{ticket['assetId']}/")
+
+
+def test_the_same_bytes_posted_again_to_a_ready_asset_keep_it_off_the_expiry_rule(
+    stack: Stack,
+) -> None:
+    # Given a READY asset uploaded with a presigned POST form...
+    photo_bytes = encode(photo(200, 100), "JPEG")
+    ticket = stack.start_upload(photo_bytes, "image/jpeg", method="POST")
+    assert deliver(stack, receive_all(stack)) == []
+    # ...when the form is sent again with the same bytes (a retry whose answer was lost),
+    # S3 stores them with the form's pending tag again (moto ignores a form's tagging
+    # field, so the test writes what S3 would)...
+    stack.s3.put_object(
+        Bucket=stack.bucket,
+        Key=ticket["key"],
+        Body=photo_bytes,
+        Tagging="mediaport-upload=pending",
+    )
+    assert "<Key>mediaport-upload</Key><Value>pending</Value>" in ticket["fields"]["tagging"]
+
+    assert deliver(stack, receive_all(stack)) == []
+
+    # ...and its event takes it off, so the abandoned-upload rule never expires a READY file.
+    assert stack.s3.get_object_tagging(Bucket=stack.bucket, Key=ticket["key"])["TagSet"] == []
+    assert stack.asset_item(ticket["assetId"])["status"] == "READY"

@@ -28,8 +28,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from mediaport.adapters.tables import OUTAGE_CODES
 from mediaport.errors import (
     IdempotencyKeyInProgress,
     IdempotencyKeyReused,
@@ -76,17 +78,17 @@ def run_once(
     usable (e.g. the presigned URL's life); the record is kept ``REPLAY_MARGIN_SECONDS``
     less, so a replay never hands back something expired or about to be.
     """
+    if not table_name:
+        # The stack and the local stack always set it. A function deployed without it fails
+        # every request, key or not, rather than working until the first retry needs it.
+        logger.error(
+            "idempotency table not configured", extra={"variable": ENV_IDEMPOTENCY_TABLE_NAME}
+        )
+        raise InternalFailure()
     if key is None:
         return operation()
     if not _KEY.fullmatch(key):
         raise InvalidRequest(f"invalid {HEADER}", errors=[{"field": HEADER, "detail": KEY_RULE}])
-    if not table_name:
-        # On AWS the stack always sets it; without one, the promise cannot be kept: say so
-        # instead of silently doing the work twice.
-        logger.error(
-            "idempotency table not configured", extra={"variable": ENV_IDEMPOTENCY_TABLE_NAME}
-        )
-        raise InternalFailure(f"{HEADER} cannot be honoured: no idempotency table is configured.")
 
     config = IdempotencyConfig(
         event_key_jmespath="[caller, key]",
@@ -123,9 +125,25 @@ def run_once(
             f"the first request with {HEADER} {key!r} is still in progress; retry shortly."
         ) from error
     except (IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError) as error:
-        logger.warning("idempotency store failed", extra={"error": str(error)})
-        raise TableUnavailable("The idempotency table did not answer; retry shortly.") from error
+        code = _aws_error_code(error)
+        logger.warning("idempotency store failed", extra={"code": code, "error": str(error)})
+        if code is None or code in OUTAGE_CODES:
+            raise TableUnavailable(
+                "The idempotency table did not answer; retry shortly."
+            ) from error
+        # A missing table, a missing grant, a refused request: ours to fix, not to retry.
+        raise InternalFailure() from error
     return result
+
+
+def _aws_error_code(error: BaseException) -> str | None:
+    """The AWS error code behind a Powertools persistence error, if there is one."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ClientError):
+            return str(cause.response.get("Error", {}).get("Code"))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _record_lifetime(response_valid_seconds: int) -> int:

@@ -132,6 +132,10 @@ def process_uploaded_object(
             return Outcome.IGNORED
         if head.etag != asset.checksum:
             asset = _reverify_overwritten(services, asset, attempt)
+        else:
+            # The same bytes again (a presigned POST form re-sent): they came with the
+            # pending tag, which would let the lifecycle rule expire a READY original.
+            storage.clear_tags(bucket, key)
     elif asset.status is AssetStatus.REJECTED:
         # Nothing of a REJECTED asset is kept. Deleting again is what makes the cleanup
         # of an earlier delivery (or of the settling write) complete when it was cut off.
@@ -187,7 +191,13 @@ def _reject_unverifiable(services: Services, asset: Asset, crash: Exception) -> 
         if asset.declared_type in IMAGE_TYPES
         else RejectReason.UNRECOGNIZED_TYPE
     )
-    detail = "the file could not be verified"
+    rejected = _reject(services, asset, reason, "the file could not be verified")
+    return rejected or services.assets.get(asset.asset_id) or asset
+
+
+def _reject(services: Services, asset: Asset, reason: RejectReason, detail: str) -> Asset | None:
+    """PENDING or READY → REJECTED (once), counted, the object and every variant deleted;
+    None when the asset changed meanwhile (the winner's decision stands)."""
     keep_until = utcnow() + rejected_record_expiry(services)
     transition = (
         asset.mark_rejected(reason, detail, keep_until=keep_until)
@@ -195,10 +205,9 @@ def _reject_unverifiable(services: Services, asset: Asset, crash: Exception) -> 
         else asset.reject_ready(reason, detail, keep_until=keep_until)
     )
     rejected = services.assets.apply(transition)
-    if rejected is None:
-        return services.assets.get(asset.asset_id) or asset
-    count_transition(rejected)
-    _remove_files(asset)
+    if rejected is not None:
+        count_transition(rejected)
+        _remove_files(asset)
     return rejected
 
 
@@ -224,16 +233,8 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
         logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
         return _reject_unverifiable(services, asset, crash)
     if isinstance(outcome, Rejection):
-        rejected = services.assets.apply(
-            asset.reject_ready(
-                outcome.reason,
-                outcome.detail,
-                keep_until=utcnow() + rejected_record_expiry(services),
-            )
-        )
+        rejected = _reject(services, asset, outcome.reason, outcome.detail)
         if rejected is not None:
-            count_transition(rejected)
-            _remove_files(asset)
             return rejected
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
@@ -277,15 +278,8 @@ def _make_variants(services: Services, asset: Asset, attempt: Attempt) -> Outcom
             if problem.too_many_pixels
             else RejectReason.IMAGE_CORRUPT
         )
-        rejected = services.assets.apply(
-            asset.reject_ready(
-                reason, problem.detail, keep_until=utcnow() + rejected_record_expiry(services)
-            )
-        )
-        if rejected is None:
+        if _reject(services, asset, reason, problem.detail) is None:
             return Outcome.IGNORED  # the bytes changed meanwhile: their own event decides
-        count_transition(rejected)
-        _remove_files(asset)
         return Outcome.REJECTED
     variants: dict[str, Variant] = {}
     for rendered in rendition.variants:

@@ -31,8 +31,9 @@ from mediaport.model import Asset, AssetStatus, Transition, utcnow
 from mediaport.observability import logger
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-# What DynamoDB (or the way to it) answers when it is the outage, not the request.
-_OUTAGE_CODES = frozenset(
+# What DynamoDB (or the way to it) answers when it is the outage, not the request
+# (read by every DynamoDB caller, Powertools' idempotency store included).
+OUTAGE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
@@ -248,7 +249,7 @@ def _translated(doing: str, passing: str | None = None) -> Iterator[None]:
             raise _ConditionFailed from error
         # Logged with the correlation id Powertools keeps on the logger; never answered.
         logger.exception("table request failed", extra={"doing": doing, "code": code})
-        if code is None or code in _OUTAGE_CODES:
+        if code is None or code in OUTAGE_CODES:
             raise TableUnavailable() from error
         raise TableRequestRefused() from error
 
