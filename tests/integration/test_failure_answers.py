@@ -12,7 +12,10 @@ from mediaport.adapters.tables import _translated
 from mediaport.config import get_settings
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.observability import logger
+from mediaport.services import current_services
+from tests import samples
 from tests.integration.conftest import Stack
+from tests.integration.faults import aws_fails
 
 LIBRARY_WORDS = ("pynamodb", "botocore", "ResourceNotFound", "ValidationException", "Requested")
 
@@ -73,3 +76,16 @@ def test_a_missing_setting_fails_with_its_name_in_the_log_not_the_answer(
     assert "MEDIAPORT_TABLE_NAME" not in response.get_data(as_text=True)
     logged = " ".join(record.getMessage() + str(record.exc_info) for record in caplog.records)
     assert "MEDIAPORT_TABLE_NAME: Field required" in logged
+
+
+def test_an_outage_is_a_503_that_says_when_to_retry(stack: Stack) -> None:
+    ticket = stack.start_upload(samples.png_bytes(), "image/png")
+    table_client = current_services().assets.record._get_connection().connection.client
+
+    with aws_fails(table_client, "GetItem", code="ThrottlingException", status=400):
+        response = stack.call("PATCH", f"/media/{ticket['assetId']}/confirm")
+
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "2"
+    assert "Throttling" not in response.get_data(as_text=True)

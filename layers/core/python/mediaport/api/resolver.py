@@ -63,11 +63,18 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     }
 
 
+# A 503 is a real outage (throttling, a service error): ask for a short pause, which the
+# browser client honours before it retries.
+OUTAGE_RETRY_AFTER_SECONDS = 2
+
+
 def problem_response(error: MediaportError, instance: str | None = None) -> Response[str]:
+    headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)} if error.status == 503 else None
     return Response(
         status_code=error.status,
         content_type=PROBLEM_JSON,
         body=json.dumps(error.to_problem(instance)),
+        headers=headers,
     )
 
 
