@@ -650,3 +650,21 @@ def test_the_same_bytes_posted_again_to_a_ready_asset_keep_it_off_the_expiry_rul
     # ...and its event takes it off, so the abandoned-upload rule never expires a READY file.
     assert stack.s3.get_object_tagging(Bucket=stack.bucket, Key=ticket["key"])["TagSet"] == []
     assert stack.asset_item(ticket["assetId"])["status"] == "READY"
+
+
+def test_variants_of_bytes_the_asset_no_longer_has_are_removed_once_new_ones_are_recorded(
+    stack: Stack,
+) -> None:
+    # Given variants a cut-off render of earlier bytes left behind (not on the record)...
+    ticket = stack.start_upload(encode(photo(300, 200), "JPEG"), "image/jpeg")
+    orphan = f"derived/alice/{ticket['assetId']}/0ld0ld0ld/512.webp"
+    stack.s3.put_object(Bucket=stack.bucket, Key=orphan, Body=samples.webp_bytes())
+
+    # ...when the current bytes' variants are made and recorded...
+    assert deliver(stack, receive_all(stack)) == []
+
+    # ...only the current bytes' variants remain.
+    item = stack.asset_item(ticket["assetId"])
+    assert item["processing"] == "DONE"
+    assert not stack.object_exists(orphan)
+    assert all(stack.object_exists(v["key"]) for v in item["variants"].values())

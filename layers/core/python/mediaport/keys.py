@@ -49,12 +49,17 @@ def build_variant_key(user_id: str, asset_id: str, checksum: str, name: str) -> 
     version of the bytes can never be taken for another's, and a key's content never
     changes (it may be cached for good).
     """
-    return f"{variant_prefix(user_id, asset_id)}{_safe_segment(checksum)}/{name}.webp"
+    return f"{variant_folder(user_id, asset_id, checksum)}{name}.webp"
 
 
 def variant_prefix(user_id: str, asset_id: str) -> str:
     """``derived/{userId}/{assetId}/``: every variant ever made for one asset."""
     return f"{DERIVED_PREFIX}{_safe_segment(user_id)}/{asset_id}/"
+
+
+def variant_folder(user_id: str, asset_id: str, checksum: str) -> str:
+    """``derived/{userId}/{assetId}/{checksum}/``: the variants of one version of the bytes."""
+    return f"{variant_prefix(user_id, asset_id)}{_safe_segment(checksum)}/"
 
 
 def parse_object_key(key: str) -> tuple[str, str] | None:

@@ -33,7 +33,7 @@ from mediaport.errors import (
     TableUnavailable,
 )
 from mediaport.imaging import UnreadableImage
-from mediaport.keys import build_variant_key, parse_object_key, variant_prefix
+from mediaport.keys import build_variant_key, parse_object_key, variant_folder, variant_prefix
 from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Variant, utcnow
 from mediaport.observability import logger
 from mediaport.policy import IMAGE_TYPES
@@ -301,6 +301,13 @@ def _make_variants(services: Services, asset: Asset, attempt: Attempt) -> Outcom
     if recorded is None:
         _discard_unrecorded(services, asset, variants)
         return Outcome.IGNORED
+    # Variants of bytes the asset no longer has (a render cut off, then an overwrite)
+    # are nobody's: only this checksum's folder stays.
+    storage.delete_prefix(
+        asset.bucket,
+        variant_prefix(asset.user_id, asset.asset_id),
+        keep_prefix=variant_folder(asset.user_id, asset.asset_id, checksum),
+    )
     return Outcome.PROCESSED
 
 

@@ -172,13 +172,17 @@ def delete_object(bucket: str, key: str) -> None:
         raise _unavailable("delete", key, error) from error
 
 
-def delete_prefix(bucket: str, prefix: str) -> int:
-    """Delete every object under ``prefix``; how many there were (0 when none)."""
+def delete_prefix(bucket: str, prefix: str, keep_prefix: str | None = None) -> int:
+    """Delete every object under ``prefix`` but those under ``keep_prefix``; how many."""
     deleted = 0
     try:
         pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            keys = [
+                {"Key": item["Key"]}
+                for item in page.get("Contents", [])
+                if not (keep_prefix and item["Key"].startswith(keep_prefix))
+            ]
             if not keys:
                 continue
             # A page holds at most 1000 keys: exactly what one DeleteObjects takes.
