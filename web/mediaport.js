@@ -17,6 +17,8 @@ export const DEFAULT_ATTEMPTS = 4;
  */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
+// The problem type of a 409 answered while a request with the same key is still running.
+const KEY_IN_PROGRESS = "urn:mediaport:problem:idempotency-key-in-progress";
 const FINISHED_PROCESSING = new Set(["DONE", "SKIPPED", "FAILED"]);
 const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 2_000;
@@ -29,7 +31,8 @@ const BACKOFF_MAX_MS = 8_000;
  * `status` is the HTTP status (0 for a network failure); `title`, `detail`, `type` and
  * `errors` (`[{field, detail}]`) come from the problem document; `rejectReason` is set
  * when verification rejected the file (HTTP 422), e.g. `TYPE_MISMATCH`; `retryAfter` is
- * the wait in milliseconds a 429 or 503 asked for with `Retry-After` (else null).
+ * the wait in milliseconds a retryable answer (429, 503, or a 409 for an idempotency key
+ * still in progress) asked for with `Retry-After` (else null).
  */
 export class MediaportError extends Error {
   /**
@@ -60,11 +63,17 @@ export class MediaportError extends Error {
   }
 
   /**
-   * True for failures worth another attempt: the network, too many requests (429), or a
-   * server-side (5xx) error. Any other 4xx would fail the same way again.
+   * True for failures worth another attempt: the network, too many requests (429), a
+   * server-side (5xx) error, or the first request with the same Idempotency-Key still
+   * running (409). Any other 4xx would fail the same way again.
    */
   get retryable() {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return (
+      this.status === 0 ||
+      this.status === 429 ||
+      this.status >= 500 ||
+      (this.status === 409 && this.type === KEY_IN_PROGRESS)
+    );
   }
 }
 
@@ -314,7 +323,7 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
       const data = text ? parseJson(text) : null;
       if (response.ok) return data;
       const error = problemError(response.status, data, response.statusText);
-      if (response.status === 429 || response.status === 503) {
+      if (error.retryable) {
         error.retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
       }
       throw error;

@@ -455,6 +455,58 @@ def test_a_presign_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_a
     demo.errors.assert_none()
 
 
+KEY_IN_PROGRESS = json.dumps(
+    {
+        "type": "urn:mediaport:problem:idempotency-key-in-progress",
+        "title": "A request with this key is running",
+        "status": 409,
+        "detail": "the first request with this key is still in progress; retry shortly.",
+    }
+)
+
+
+def test_a_409_for_a_key_still_in_progress_is_waited_out_and_makes_one_asset(
+    demo: Demo, local_stack: LocalStack, user: str
+) -> None:
+    page = demo.page
+    demo.errors.expect("net::ERR_FAILED", r"/media/presign$")
+    demo.errors.expect("status of 409", r"/media/presign$")
+    # Given the first presign's answer is lost, and its retry arrives while the API would
+    # still be running the first (the API's own 409, with its Retry-After)
+    presigns: list[dict[str, str | None]] = []
+
+    def slow_first_request(route: Route) -> None:
+        presigns.append({"key": route.request.header_value("Idempotency-Key")})
+        if len(presigns) == 1:
+            answered = route.fetch()
+            assert answered.status == 201, answered.text()
+            presigns[0]["assetId"] = answered.json()["assetId"]
+            route.abort("failed")
+        elif len(presigns) == 2:
+            route.fulfill(
+                status=409,
+                headers={"Retry-After": "1"},
+                content_type="application/problem+json",
+                body=KEY_IN_PROGRESS,
+            )
+        else:
+            route.continue_()
+
+    page.route("**/media/presign", slow_first_request)
+    sign_in(page, user)
+
+    # When a photo is uploaded
+    _choose_photo(page, "patient.jpg")
+
+    # Then the client waits, asks again with the same key, and gets the first ticket back
+    row = _row(page, "patient.jpg")
+    expect(row).to_have_attribute("data-status", "ready", timeout=READY_TIMEOUT_MS)
+    assert len(presigns) == 3
+    assert presigns[0]["key"] == presigns[1]["key"] == presigns[2]["key"]
+    assert [asset["assetId"] for asset in _assets_of(local_stack, user)] == [presigns[0]["assetId"]]
+    demo.errors.assert_none()
+
+
 def test_each_upload_gets_its_own_idempotency_key(demo: Demo, user: str) -> None:
     page = demo.page
     keys: list[str | None] = []

@@ -22,3 +22,13 @@ def test_a_rejection_carries_its_machine_readable_reason() -> None:
     problem = VerificationFailed("TYPE_MISMATCH", "declared png, is html").to_problem()
     assert problem["status"] == 422
     assert problem["rejectReason"] == "TYPE_MISMATCH"
+
+
+def test_answers_worth_repeating_say_when_and_others_do_not() -> None:
+    from mediaport.api.resolver import problem_response
+    from mediaport.errors import IdempotencyKeyInProgress, StorageUnavailable, TableUnavailable
+
+    assert problem_response(IdempotencyKeyInProgress("busy")).headers["Retry-After"] == "1"
+    assert problem_response(StorageUnavailable()).headers["Retry-After"] == "2"
+    assert problem_response(TableUnavailable()).headers["Retry-After"] == "2"
+    assert "Retry-After" not in problem_response(InvalidRequest("no")).headers

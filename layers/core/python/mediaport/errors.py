@@ -11,6 +11,9 @@ class MediaportError(Exception):
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # Seconds to wait before the same request may succeed (sent as Retry-After); None
+    # when repeating it cannot help.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(detail)
@@ -71,6 +74,7 @@ class IdempotencyKeyInProgress(MediaportError):
     """The first request with this Idempotency-Key has not finished yet."""
 
     status, slug, title = 409, "idempotency-key-in-progress", "A request with this key is running"
+    retry_after = 1  # presign takes well under a second
 
 
 class IdempotencyKeyReused(MediaportError):
@@ -94,6 +98,7 @@ class StorageUnavailable(MediaportError):
     """S3 could not be reached or answered with an outage; the cause is only logged."""
 
     status, slug, title = 503, "storage-unavailable", "Storage is temporarily unavailable"
+    retry_after = 2
 
     def __init__(self, detail: str = "The file store did not answer; retry shortly.") -> None:
         super().__init__(detail)
@@ -103,6 +108,7 @@ class TableUnavailable(MediaportError):
     """DynamoDB throttled or failed; the cause is only logged."""
 
     status, slug, title = 503, "table-unavailable", "The asset table is temporarily unavailable"
+    retry_after = 2
 
     def __init__(self, detail: str = "The asset table did not answer; retry shortly.") -> None:
         super().__init__(detail)

@@ -63,13 +63,9 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     }
 
 
-# A 503 is a real outage (throttling, a service error): ask for a short pause, which the
-# browser client honours before it retries.
-OUTAGE_RETRY_AFTER_SECONDS = 2
-
-
 def problem_response(error: MediaportError, instance: str | None = None) -> Response[str]:
-    headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)} if error.status == 503 else None
+    # An outage, or a key still in progress, says how long to wait; the client honours it.
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return Response(
         status_code=error.status,
         content_type=PROBLEM_JSON,
