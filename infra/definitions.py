@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 from mediaport import names
 
+# --- SQS ----------------------------------------------------------------------------
+
+# Deliveries of one upload event before it goes to the dead-letter queue; process_upload
+# is told it (names.ENV_MAX_RECEIVE_COUNT) to know a delivery is the last.
+MAX_RECEIVE_COUNT = 5
+
 # --- S3 -----------------------------------------------------------------------------
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import DLQ_RETENTION, EXPIRY_BATCH_SIZE, EXPIRY_RETRY_ATTEMPTS
+from infra.constants import EXPIRY_BATCH_SIZE, EXPIRY_RETRY_ATTEMPTS
 from infra.nag import acknowledge
+from infra.processing import dead_letter_queue
 
 # How DynamoDB marks the REMOVE records its TTL makes.
 TTL_REMOVAL = {
@@ -41,13 +41,7 @@ class AssetExpiry(Construct):
         super().__init__(scope, construct_id)
         # A batch that still fails after its retries is recorded here (its stream
         # position and shard), so the files it named can be found and removed by hand.
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "FailedExpiries",
-            retention_period=DLQ_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "FailedExpiries")
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -13,18 +13,28 @@ from constructs import Construct
 from infra.constants import (
     DLQ_RETENTION,
     MAX_MESSAGE_SIZE_BYTES,
-    MAX_RECEIVE_COUNT,
     PROCESS_BATCH_SIZE,
     PROCESS_MAX_BATCHING_WINDOW,
     VISIBILITY_TIMEOUT_FACTOR,
 )
-from infra.definitions import UPLOAD_NOTIFICATION
+from infra.definitions import MAX_RECEIVE_COUNT, UPLOAD_NOTIFICATION
 from infra.nag import acknowledge
 
 # aws-s3's singleton custom resource that writes the NotificationConfiguration.
 NOTIFICATIONS_HANDLER_ID_PREFIX = "BucketNotificationsHandler"
 # S3's event names (as the definitions and boto3 write them) → CDK's enum.
 EVENT_TYPES = {"s3:ObjectCreated:*": s3.EventType.OBJECT_CREATED}
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """Where events that failed every retry wait (14 days) to be looked at or redriven."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        retention_period=DLQ_RETENTION,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+    )
 
 
 class UploadProcessing(Construct):
@@ -40,13 +50,7 @@ class UploadProcessing(Construct):
         processor_timeout: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            retention_period=DLQ_RETENTION,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetters")
         self.queue = sqs.Queue(
             self,
             "Uploads",

@@ -9,7 +9,8 @@ from constructs import Construct
 
 from infra.api import HttpApi
 from infra.config import DeploymentSettings
-from infra.constants import FUNCTION_SIZES, MAX_RECEIVE_COUNT
+from infra.constants import FUNCTION_SIZES
+from infra.definitions import MAX_RECEIVE_COUNT
 from infra.expiry import AssetExpiry
 from infra.functions import MediaportFunction
 from infra.layers import Layers

@@ -13,6 +13,7 @@ from mediaport.api.cursors import decode_cursor, encode_cursor
 from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
 from mediaport.api.schemas import AssetPage, AssetView
 from mediaport.api.views import asset_view
+from mediaport.keys import ASSET_ID_PATTERN
 from mediaport.model import AssetStatus
 from mediaport.observability import logger, metrics, tracer
 from mediaport.services import current_services
@@ -23,7 +24,7 @@ AssetId = Annotated[
     str,
     Path(
         description="The assetId from presign (a UUID).",
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        pattern=ASSET_ID_PATTERN,
     ),
 ]
 # DELETED assets are never listed (the trash is a listing of its own).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from infra.definitions import MAX_RECEIVE_COUNT
 from mediaport import names
 
 # Fixed dummy credentials: moto accepts any, and nothing local ever reaches AWS.
@@ -12,7 +13,6 @@ DUMMY_ACCESS_KEY = "mediaport-local"
 DUMMY_SECRET_KEY = "mediaport-local-secret"  # noqa: S105 - a dummy, documented as such
 QUEUE_NAME = "mediaport-uploads"
 DEAD_LETTER_QUEUE_NAME = "mediaport-uploads-dlq"
-MAX_RECEIVES = 5
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class LocalConfig:
             names.ENV_TABLE_NAME: self.table_name,
             names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
             # The upload queue's maxReceiveCount, as provision.py makes it.
-            names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVES),
+            names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
             "POWERTOOLS_SERVICE_NAME": "mediaport",
             "POWERTOOLS_METRICS_NAMESPACE": "Mediaport",
             "POWERTOOLS_METRICS_DISABLED": "true",

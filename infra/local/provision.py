@@ -16,13 +16,14 @@ import boto3
 from infra.definitions import (
     ASSET_TABLE,
     IDEMPOTENCY_TABLE,
+    MAX_RECEIVE_COUNT,
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
     UPLOAD_NOTIFICATION,
     LifecycleRule,
     TableDefinition,
 )
-from infra.local.config import DEAD_LETTER_QUEUE_NAME, MAX_RECEIVES, QUEUE_NAME, LocalConfig
+from infra.local.config import DEAD_LETTER_QUEUE_NAME, QUEUE_NAME, LocalConfig
 
 
 def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str, str]:
@@ -48,7 +49,7 @@ def _create_queues(sqs: Any) -> dict[str, str]:
         Attributes={
             "VisibilityTimeout": "30",
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
             ),
         },
     )["QueueUrl"]

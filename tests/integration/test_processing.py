@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageStat
 
-from infra.local.config import MAX_RECEIVES
+from infra.definitions import MAX_RECEIVE_COUNT
 from infra.local.events import sqs_event
 from infra.local.lambdas import invoke, load_module, local_context
 from infra.local.worker import EventWorker
@@ -468,10 +468,10 @@ def test_a_verified_overwrite_removes_the_old_bytes_variants(stack: Stack) -> No
 @pytest.fixture
 def max_receives(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """The function learns the queue's maxReceiveCount from its environment."""
-    monkeypatch.setenv("MEDIAPORT_MAX_RECEIVE_COUNT", str(MAX_RECEIVES))
+    monkeypatch.setenv("MEDIAPORT_MAX_RECEIVE_COUNT", str(MAX_RECEIVE_COUNT))
     settings = load_module("process_upload").delivery_settings
     settings.cache_clear()
-    yield MAX_RECEIVES
+    yield MAX_RECEIVE_COUNT
     settings.cache_clear()
 
 

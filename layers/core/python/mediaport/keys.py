@@ -9,6 +9,9 @@ from mediaport.names import DERIVED_PREFIX, PENDING_TAG_KEY, PENDING_TAG_VALUE, 
 from mediaport.policy import EXTENSIONS
 
 MAX_FILENAME_LENGTH = 100
+# Asset ids are UUIDs the server makes (lower-case, as uuid4() prints them).
+ASSET_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_ASSET_ID = re.compile(ASSET_ID_PATTERN)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _REPEATED_SEPARATORS = re.compile(r"[-_.]{2,}")
 
@@ -35,6 +38,11 @@ def sanitize_filename(name: str, media_type: str) -> str:
     stem = _REPEATED_SEPARATORS.sub("-", stem).strip("-_.") or "file"
     suffix = f".{extension}" if extension else ""
     return stem[: MAX_FILENAME_LENGTH - len(suffix)].rstrip("-_.") + suffix
+
+
+def is_asset_id(value: str) -> bool:
+    """Whether ``value`` has the shape of an id the server makes."""
+    return _ASSET_ID.fullmatch(value) is not None
 
 
 def build_object_key(user_id: str, asset_id: str, filename: str) -> str:

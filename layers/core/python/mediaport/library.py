@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mediaport.errors import AssetNotFound, NotAssetOwner
+from mediaport.keys import is_asset_id
 from mediaport.model import Asset, AssetStatus
 from mediaport.services import Services
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def owned_asset(services: Services, user_id: str, asset_id: str) -> Asset:
     """The caller's asset; 404 when there is none (or it is deleted), 403 when not theirs."""
-    asset = services.assets.get(asset_id) if _UUID.fullmatch(asset_id) else None
+    asset = services.assets.get(asset_id) if is_asset_id(asset_id) else None
     if asset is None or asset.status is AssetStatus.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
     if asset.user_id != user_id:

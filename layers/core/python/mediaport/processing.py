@@ -34,15 +34,15 @@ from mediaport.errors import (
 )
 from mediaport.imaging import UnreadableImage
 from mediaport.keys import build_variant_key, parse_object_key, variant_folder, variant_prefix
-from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Variant, utcnow
+from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Variant
 from mediaport.observability import logger
 from mediaport.policy import IMAGE_TYPES
 from mediaport.rendering import render_image
 from mediaport.services import Services
 from mediaport.settlement import (
-    count_transition,
     initial_processing,
-    rejected_record_expiry,
+    reject,
+    remove_files,
     settle_upload,
     verify,
 )
@@ -139,7 +139,7 @@ def process_uploaded_object(
     elif asset.status is AssetStatus.REJECTED:
         # Nothing of a REJECTED asset is kept. Deleting again is what makes the cleanup
         # of an earlier delivery (or of the settling write) complete when it was cut off.
-        _remove_files(asset)
+        remove_files(asset)
         return Outcome.REJECTED
     else:
         head = storage.head_object(bucket, key)
@@ -162,53 +162,28 @@ def _delete_stray(bucket: str, key: str, why: str) -> Outcome:
     return Outcome.STRAY_DELETED
 
 
-def _remove_files(asset: Asset) -> None:
-    """Delete an asset's object and every variant ever made for it (safe to repeat).
-
-    The variants are found by listing the asset's ``derived/`` prefix: the record no
-    longer names them once it is REJECTED.
-    """
-    storage.delete_object(asset.bucket, asset.key)
-    storage.delete_prefix(asset.bucket, variant_prefix(asset.user_id, asset.asset_id))
-
-
 def _settle(services: Services, asset: Asset, attempt: Attempt) -> Asset:
     """Settle a PENDING upload; on the last delivery, a verification that crashes rejects it."""
     try:
         return settle_upload(services, asset).asset
     except (ObjectNotUploaded, *_TRANSIENT):
         raise
-    except Exception as crash:
+    except Exception:
         if not attempt.is_last:
             raise
-        logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
-        return _reject_unverifiable(services, asset, crash)
+        return _reject_unverifiable(services, asset)
 
 
-def _reject_unverifiable(services: Services, asset: Asset, crash: Exception) -> Asset:
+def _reject_unverifiable(services: Services, asset: Asset) -> Asset:
+    """Called while handling a verification crash on the last delivery: reject, log why."""
+    logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
     reason = (
         RejectReason.IMAGE_CORRUPT
         if asset.declared_type in IMAGE_TYPES
         else RejectReason.UNRECOGNIZED_TYPE
     )
-    rejected = _reject(services, asset, reason, "the file could not be verified")
+    rejected = reject(services, asset, reason, "the file could not be verified")
     return rejected or services.assets.get(asset.asset_id) or asset
-
-
-def _reject(services: Services, asset: Asset, reason: RejectReason, detail: str) -> Asset | None:
-    """PENDING or READY → REJECTED (once), counted, the object and every variant deleted;
-    None when the asset changed meanwhile (the winner's decision stands)."""
-    keep_until = utcnow() + rejected_record_expiry(services)
-    transition = (
-        asset.mark_rejected(reason, detail, keep_until=keep_until)
-        if asset.status is AssetStatus.PENDING
-        else asset.reject_ready(reason, detail, keep_until=keep_until)
-    )
-    rejected = services.assets.apply(transition)
-    if rejected is not None:
-        count_transition(rejected)
-        _remove_files(asset)
-    return rejected
 
 
 def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) -> Asset:
@@ -227,13 +202,12 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
         return asset
     except _TRANSIENT:
         raise
-    except Exception as crash:
+    except Exception:
         if not attempt.is_last:
             raise
-        logger.exception("verification crashed on the last delivery", extra={"key": asset.key})
-        return _reject_unverifiable(services, asset, crash)
+        return _reject_unverifiable(services, asset)
     if isinstance(outcome, Rejection):
-        rejected = _reject(services, asset, outcome.reason, outcome.detail)
+        rejected = reject(services, asset, outcome.reason, outcome.detail)
         if rejected is not None:
             return rejected
     else:
@@ -278,7 +252,7 @@ def _make_variants(services: Services, asset: Asset, attempt: Attempt) -> Outcom
             if problem.too_many_pixels
             else RejectReason.IMAGE_CORRUPT
         )
-        if _reject(services, asset, reason, problem.detail) is None:
+        if reject(services, asset, reason, problem.detail) is None:
             return Outcome.IGNORED  # the bytes changed meanwhile: their own event decides
         return Outcome.REJECTED
     variants: dict[str, Variant] = {}

@@ -15,7 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from mediaport.adapters import storage
 from mediaport.errors import ObjectNotUploaded, StorageUnavailable
-from mediaport.model import Asset, AssetStatus, Processing, utcnow
+from mediaport.keys import variant_prefix
+from mediaport.model import Asset, AssetStatus, Processing, RejectReason, utcnow
 from mediaport.observability import logger, metrics
 from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.services import Services
@@ -64,24 +65,37 @@ def count_transition(asset: Asset) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
-def rejected_record_expiry(services: Services) -> timedelta:
-    return timedelta(seconds=services.settings.rejected_ttl_seconds)
+def reject(services: Services, asset: Asset, reason: RejectReason, detail: str) -> Asset | None:
+    """PENDING or READY → REJECTED (once), counted, its files deleted; None when the asset
+    changed meanwhile (the winner's decision stands)."""
+    keep_until = utcnow() + timedelta(seconds=services.settings.rejected_ttl_seconds)
+    transition = (
+        asset.mark_rejected(reason, detail, keep_until=keep_until)
+        if asset.status is AssetStatus.PENDING
+        else asset.reject_ready(reason, detail, keep_until=keep_until)
+    )
+    rejected = services.assets.apply(transition)
+    if rejected is not None:
+        count_transition(rejected)
+        # The record says REJECTED before the bytes go, so nothing is left half-done: if a
+        # delete fails, the pending tag (or a redelivered event) still removes the bytes.
+        remove_files(asset)
+    return rejected
+
+
+def remove_files(asset: Asset) -> None:
+    """Delete an asset's object and, unless it never left PENDING, every variant ever made
+    for it (listed by prefix: a REJECTED record no longer names them). Safe to repeat."""
+    storage.delete_object(asset.bucket, asset.key)
+    if asset.status is not AssetStatus.PENDING:
+        storage.delete_prefix(asset.bucket, variant_prefix(asset.user_id, asset.asset_id))
 
 
 def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
     outcome = verify(services, asset)
     if isinstance(outcome, Rejection):
-        transition = asset.mark_rejected(
-            outcome.reason,
-            outcome.detail,
-            keep_until=utcnow() + rejected_record_expiry(services),
-        )
-        rejected = services.assets.apply(transition)
+        rejected = reject(services, asset, outcome.reason, outcome.detail)
         if rejected is not None:
-            count_transition(rejected)
-            # The record says REJECTED before the bytes go, so nothing is left half-done:
-            # if this delete fails, the pending tag still lets the lifecycle rule remove it.
-            storage.delete_object(asset.bucket, asset.key)
             return Settlement(rejected, transitioned=True)
     else:
         # Untag first: a READY asset whose object still carried the pending tag would be

@@ -10,16 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from datetime import datetime
 from typing import Any
 
 from mediaport import names
 from mediaport.errors import InvalidRequest
+from mediaport.keys import is_asset_id
 from mediaport.model import AssetStatus
 
 _VERSION = 1
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def encode_cursor(last_key: dict[str, Any], status: AssetStatus | None) -> str:
@@ -51,7 +50,7 @@ def decode_cursor(cursor: str, user_id: str, status: AssetStatus | None) -> dict
         raise _invalid("belongs to another user's listing")
     if payload["s"] != (status.value if status else None):
         raise _invalid("belongs to a listing with other filters")
-    if not _UUID.fullmatch(payload["a"]) or not _valid_sort_key(payload["k"], status):
+    if not is_asset_id(payload["a"]) or not _valid_sort_key(payload["k"], status):
         raise _invalid("is not a cursor this API returned")
     sort_name = names.STATUS_INDEX_SORT_KEY if status else names.OWNER_INDEX_SORT_KEY
     return {
