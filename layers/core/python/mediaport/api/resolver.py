@@ -52,7 +52,8 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         404: "No such asset.",
         409: "The asset is not in a state that allows this.",
         422: "The uploaded file failed verification; the asset is now REJECTED.",
-        503: "Storage is temporarily unavailable; retry.",
+        503: "The file store or the asset table is temporarily unavailable; retry after "
+        "the seconds in `Retry-After`.",
     }
     return {
         status: {
