@@ -19,7 +19,7 @@ from constructs import Construct
 from infra.config import DeploymentSettings
 from infra.constants import LOG_RETENTION, THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
 from infra.nag import acknowledge
-from infra.routes import ROUTES
+from infra.routes import ROUTES, Auth
 
 # HTTP API access-log fields ($context variables of HTTP APIs, not REST APIs).
 ACCESS_LOG_FORMAT = {
@@ -188,8 +188,8 @@ class HttpApi(Construct):
                 acknowledge(
                     http_route,
                     "AwsSolutions-APIG4",
-                    f"{route.route_key} is public by design (the route table marks it "
-                    "Auth.PUBLIC): a liveness check that reads no data.",
+                    f"{route.route_key} has no JWT authorizer by design: "
+                    + _WHY_NO_AUTHORIZER[route.auth],
                 )
 
     @property
@@ -197,3 +197,10 @@ class HttpApi(Construct):
         url = self.stage.url
         assert url is not None
         return url
+
+
+_WHY_NO_AUTHORIZER = {
+    Auth.PUBLIC: "a liveness check that reads no data (the route table marks it Auth.PUBLIC).",
+    Auth.SESSION: "Uppy sends no custom headers, so the route carries an upload session's "
+    "capability token in its path, which the function checks (Auth.SESSION).",
+}

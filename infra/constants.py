@@ -41,6 +41,13 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     "process_upload": FunctionSize(2048, Duration.seconds(60)),
     # Deletes the files of expired asset records (a few S3 calls per record).
     "expire_assets": FunctionSize(256, Duration.seconds(30)),
+    # Multipart complete verifies the assembled file as confirm does (a header decode of
+    # an image; other media read a few KB).
+    "multipart": FunctionSize(512, Duration.seconds(15)),
+    # Holds a request of up to ~4.5 MB (and its base64) while it stores and verifies it.
+    "direct_upload": FunctionSize(512, Duration.seconds(15)),
+    # Uppy's Companion contract: sessions and signing; complete verifies as multipart does.
+    "uppy": FunctionSize(512, Duration.seconds(15)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the

@@ -63,7 +63,7 @@ MEDIA_CORS = CorsRule(
 MEDIA_LIFECYCLE: tuple[LifecycleRule, ...] = (
     LifecycleRule(
         rule_id="abort-incomplete-multipart-uploads",
-        abort_incomplete_multipart_after_days=1,
+        abort_incomplete_multipart_after_days=names.ABORT_INCOMPLETE_MULTIPART_DAYS,
     ),
     # Presign tags every upload pending; the tag goes when the asset is READY, so an
     # object still tagged a day later belongs to an asset that never became READY.

@@ -121,6 +121,29 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
 
 
+def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
+    """Start, sign, list, complete and abort multipart uploads under ``media/``; verify a
+    completed one (as confirm does) and delete it when rejected or aborted.
+
+    A part URL acts with the signer's ``s3:PutObject``; listing parts is
+    ``s3:ListMultipartUploadParts``, aborting ``s3:AbortMultipartUpload``.
+    """
+    grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
+    grant_object_actions(
+        fn,
+        storage.bucket,
+        names.UPLOAD_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+    )
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
+
+
 def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
     """Verify an upload, write its variants, delete it when rejected.
 
@@ -147,9 +170,12 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_expire_assets(fn: MediaportFunction, storage: Storage) -> None:
-    """Delete the object and the variants of an asset record TTL removed (no table access:
-    the stream record carries the old image)."""
-    grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:DeleteObject")
+    """Delete the object and the variants of an asset record TTL removed, and abort its
+    multipart upload if one was still going on (no table access: the stream record carries
+    the old image)."""
+    grant_object_actions(
+        fn, storage.bucket, names.UPLOAD_PREFIX, "s3:DeleteObject", "s3:AbortMultipartUpload"
+    )
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
     grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
 
@@ -158,6 +184,7 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "health": grant_health,
     "presign": grant_presign,
     "media": grant_media,
+    "multipart": grant_multipart,
     "process_upload": grant_process_upload,
     "expire_assets": grant_expire_assets,
 }

@@ -23,11 +23,15 @@ class Auth(Enum):
     """A valid JWT whose ``cognito:groups`` claim holds ``admin``. API Gateway's JWT
     authorizer checks signatures and scopes, never groups, so the function answers 403
     problem+json to any other caller."""
+    SESSION = "session"
+    """A capability token in the path (an Uppy upload session, ``/uppy/{session}/…``):
+    API Gateway lets every request through, and the function serves only uploads of that
+    session's user and scope. An unknown, expired or revoked token gets 404 problem+json."""
 
     @property
     def needs_token(self) -> bool:
         """Whether API Gateway's JWT authorizer guards the route."""
-        return self is not Auth.PUBLIC
+        return self in (Auth.USER, Auth.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,37 @@ class Route:
         return f"{self.method} {self.path}"
 
 
+# Where an Uppy session's capability URL (its ``companionEndpoint``) points.
+UPPY_PREFIX = "/uppy/{session}"
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "health", auth=Auth.PUBLIC),
     Route("POST", "/media/presign", "presign"),
     Route("PATCH", "/media/{id}/confirm", "media", not_owner_status=403),
     Route("GET", "/media", "media"),
     Route("GET", "/media/{id}", "media", not_owner_status=403),
+    # Direct upload: the bytes in the request (small files only).
+    Route("POST", "/media/upload", "direct_upload"),
+    # S3 multipart. The asset is named in the body (or the path, for parts).
+    Route("POST", "/media/upload/multipart/initiate", "multipart"),
+    Route("POST", "/media/upload/multipart/part", "multipart", not_owner_status=403),
+    Route("GET", "/media/upload/multipart/{id}/parts", "multipart", not_owner_status=403),
+    Route("POST", "/media/upload/multipart/complete", "multipart", not_owner_status=403),
+    Route("POST", "/media/upload/multipart/abort", "multipart", not_owner_status=403),
+    # Uppy: a session hands out a capability URL; under it, Companion's S3 contract.
+    Route("POST", "/uploads/sessions", "uppy"),
+    Route("DELETE", "/uploads/sessions/{token}", "uppy", not_owner_status=404),
+    *(
+        Route(method, f"{UPPY_PREFIX}{path}", "uppy", auth=Auth.SESSION)
+        for method, path in (
+            ("GET", "/s3/params"),
+            ("POST", "/s3/multipart"),
+            ("GET", "/s3/multipart/{uploadId}/{partNumber}"),
+            ("GET", "/s3/multipart/{uploadId}"),
+            ("POST", "/s3/multipart/{uploadId}/complete"),
+            ("DELETE", "/s3/multipart/{uploadId}"),
+        )
+    ),
 )
 
 # Functions that API Gateway does not call: they consume events.

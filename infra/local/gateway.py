@@ -18,7 +18,7 @@ from infra.local.config import LocalConfig
 from infra.local.events import http_api_event
 from infra.local.openapi import build_document, swagger_page
 from infra.local.tokens import InvalidToken, issue_token, verify_authorization
-from infra.routes import ROUTES, Auth, Route
+from infra.routes import ROUTES, Route
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Gateway:
 
     def _invoke(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         claims = None
-        if route.auth is not Auth.PUBLIC:
+        if route.auth.needs_token:
             # USER and ADMIN alike: the JWT authorizer checks the token, never its groups.
             try:
                 claims = verify_authorization(request.headers.get("Authorization"))

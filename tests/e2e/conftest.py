@@ -3,6 +3,7 @@ session on free ports, reached over real HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -18,6 +19,11 @@ import requests
 from infra.local.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
+LARGE_SCOPE = "LARGE_MEDIA"
+LARGE_SCOPE_POLICY = {
+    "types": ["video/mp4", "audio/mpeg", "application/pdf", "image/jpeg", "image/png"],
+    "maxBytes": 2 * 1024**3,
+}
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -49,6 +55,8 @@ def local_stack() -> Iterator[LocalStack]:
         "MEDIAPORT_AWS_PORT": str(aws_port),
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/core/python'}",
         "PYTHONUNBUFFERED": "1",
+        # The defaults stop at 100 MiB; large uploads (multipart, Uppy) go to this one.
+        "MEDIAPORT_SCOPES": json.dumps({LARGE_SCOPE: LARGE_SCOPE_POLICY}),
     }
     with log.open("w") as output:
         process = subprocess.Popen(

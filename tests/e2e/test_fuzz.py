@@ -40,6 +40,12 @@ include-method = "POST"
 # The fuzzer reuses Idempotency-Key values across bodies: 422 is the documented answer.
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "409", "422", "429"]
 
+# The same cross-field rules at multipart initiate.
+[[operations]]
+include-path = "/media/upload/multipart/initiate"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401"]
+
 [checks.negative_data_rejection]
 # API Gateway's own refusals of an oversized request (the payload quota) count as such.
 expected-statuses = ["400", "401", "403", "404", "413", "422", "431"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+import requests
 
 from infra.local.openapi import build_document
 from infra.local.tokens import DEV_SIGNING_KEY, dev_claims, issue_token
@@ -49,6 +50,33 @@ def _alices_pending_asset(stack: Stack) -> str:
     return str(response.get_json()["assetId"])
 
 
+def _alices_multipart_upload(stack: Stack) -> str:
+    response = stack.call(
+        "POST",
+        "/media/upload/multipart/initiate",
+        user=OWNER,
+        json={"filename": "a.pdf", "contentType": "application/pdf", "size": 6 * 1024 * 1024},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.get_json()["assetId"])
+
+
+def _alices_uploaded_parts(stack: Stack) -> Example:
+    asset_id = _alices_multipart_upload(stack)
+    signed = stack.call(
+        "POST",
+        "/media/upload/multipart/part",
+        user=OWNER,
+        json={"assetId": asset_id, "partNumbers": [1]},
+    ).get_json()
+    data = samples.PDF_BYTES + b"\0" * (6 * 1024 * 1024 - len(samples.PDF_BYTES))
+    etag = requests.put(signed["urls"]["1"], data=data, timeout=30).headers["ETag"]
+    return Example(
+        "/media/upload/multipart/complete",
+        json={"assetId": asset_id, "parts": [{"partNumber": 1, "etag": etag}]},
+    )
+
+
 # One builder per route key: it sets up what the request names (alice's asset…) and
 # returns the request. Add one with every new route.
 EXAMPLES: dict[str, Callable[[Stack], Example]] = {
@@ -61,6 +89,24 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     ),
     "GET /media": lambda stack: _a_listing_while_alice_has_an_asset(stack),
     "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
+    # --- direct upload (POST /media/upload) ---
+    # --- multipart ---
+    "POST /media/upload/multipart/initiate": lambda stack: Example(
+        "/media/upload/multipart/initiate",
+        json={"filename": "a.mp4", "contentType": "video/mp4", "size": 6 * 1024 * 1024},
+    ),
+    "POST /media/upload/multipart/part": lambda stack: Example(
+        "/media/upload/multipart/part",
+        json={"assetId": _alices_multipart_upload(stack), "partNumbers": [1]},
+    ),
+    "GET /media/upload/multipart/{id}/parts": lambda stack: Example(
+        f"/media/upload/multipart/{_alices_multipart_upload(stack)}/parts"
+    ),
+    "POST /media/upload/multipart/complete": lambda stack: _alices_uploaded_parts(stack),
+    "POST /media/upload/multipart/abort": lambda stack: Example(
+        "/media/upload/multipart/abort", json={"assetId": _alices_multipart_upload(stack)}
+    ),
+    # --- uppy sessions and the Companion contract ---
 }
 
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Scope policies that replace or add to the defaults, e.g.
     # {"BANNER": {"types": ["image/png"], "maxBytes": 1048576}}.
     scopes: dict[str, ScopePolicy] = Field(default_factory=dict)
+    # The part size a multipart upload is planned with (larger when 10,000 parts would
+    # not hold the file); S3 takes 5 MiB to 5 GiB.
+    multipart_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * 1024**3)
     # Images with more pixels than this are rejected before they are decoded.
     max_image_pixels: int = Field(default=100_000_000, ge=1)
     # Where ready media is served from when a CDN fronts the bucket (no trailing slash).

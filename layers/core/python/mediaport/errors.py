@@ -127,3 +127,37 @@ class InternalFailure(MediaportError):
 
 class TableRequestRefused(InternalFailure):
     """DynamoDB refused a request as invalid: our bug, reported without its text."""
+
+
+class UploadNotInProgress(MediaportError):
+    """The asset has no multipart upload going on (finished, aborted, or never one)."""
+
+    status, slug, title = 409, "upload-not-in-progress", "No upload is in progress for this asset"
+
+
+class PayloadTooLarge(MediaportError):
+    """A request body over what the route takes; ``limit_bytes`` says how much it does."""
+
+    status, slug, title = 413, "payload-too-large", "The request is too large"
+
+    def __init__(self, detail: str, *, limit_bytes: int) -> None:
+        super().__init__(detail)
+        self.limit_bytes = limit_bytes
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "limitBytes": self.limit_bytes}
+
+
+class UnsupportedMediaType(MediaportError):
+    status, slug, title = 415, "unsupported-media-type", "The request body is not of a type taken"
+
+
+class UploadSessionNotFound(MediaportError):
+    """An unknown, expired or revoked upload session token (never says which)."""
+
+    status, slug, title = 404, "upload-session-not-found", "No such upload session"
+
+    def __init__(
+        self, detail: str = "This upload session does not exist, has expired or was revoked."
+    ) -> None:
+        super().__init__(detail)

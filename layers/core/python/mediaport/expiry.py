@@ -1,7 +1,8 @@
 """An asset record DynamoDB's TTL removed takes its files with it.
 
 A record expires while PENDING (its upload never settled) and once REJECTED. The pending
-tag's lifecycle rule removes most such objects, but not one whose tag was cleared just
+tag's lifecycle rule removes most such objects (and another aborts stale multipart
+uploads; an expiring record's own is aborted here at once), but not one whose tag was cleared just
 before a READY write that never happened (a crash between the two), nor the variants an
 interrupted cleanup left. The asset table's stream tells ``functions/expire_assets`` of
 each TTL removal; this deletes the asset's object and everything under its ``derived/``
@@ -33,6 +34,8 @@ class ExpiredAsset:
     status: str
     bucket: str
     key: str
+    # A multipart upload still going on when the record expired.
+    upload_id: str | None = None
 
     @classmethod
     def from_image(cls, image: Mapping[str, Any]) -> ExpiredAsset:
@@ -43,6 +46,7 @@ class ExpiredAsset:
             status=str(image["status"]),
             bucket=str(image["bucket"]),
             key=str(image["key"]),
+            upload_id=str(image["uploadId"]) if image.get("uploadId") else None,
         )
 
 
@@ -63,6 +67,9 @@ def remove_expired_files(services: Services, expired: ExpiredAsset) -> bool:
             extra={"assetId": expired.asset_id, "key": expired.key},
         )
         return False
+    if expired.upload_id:
+        # Its parts would otherwise wait for the lifecycle rule (and be billed meanwhile).
+        storage.abort_multipart(expired.bucket, expired.key, expired.upload_id)
     storage.delete_object(expired.bucket, expired.key)
     storage.delete_prefix(expired.bucket, variant_prefix(expired.user_id, expired.asset_id))
     return True

@@ -17,6 +17,10 @@ DERIVED_PREFIX = "derived/"
 PENDING_TAG_KEY = "mediaport-upload"
 PENDING_TAG_VALUE = "pending"
 
+# A lifecycle rule aborts multipart uploads not completed within this many days of their
+# start; the multipart routes tell clients so (their upload's expiresAt).
+ABORT_INCOMPLETE_MULTIPART_DAYS = 1
+
 # --- DynamoDB: the asset table ----------------------------------------------------------
 TABLE_PARTITION_KEY = "assetId"
 TTL_ATTRIBUTE = "expiresAt"

@@ -45,12 +45,24 @@ def verify_upload(asset: Asset, policy: ScopePolicy, max_pixels: int) -> Verifie
             f"the file is {describe_size(head.size)}; scope {asset.scope} allows at most "
             f"{describe_size(policy.max_bytes)}",
         )
-    if head.size != asset.declared_size:
+    if asset.declared_size is not None and head.size != asset.declared_size:
         # Presign signs the declared size, but moto (and a misbehaving proxy) may not
         # enforce a signature: this check is the real guard.
         return Rejection(
             RejectReason.SIZE_MISMATCH,
             f"the file is {head.size:,} bytes but {asset.declared_size:,} were declared",
+        )
+    if (
+        asset.checksum_sha256
+        and asset.upload_id is None
+        and head.checksum_sha256
+        and head.checksum_sha256 != asset.checksum_sha256
+    ):
+        # S3 refuses a signed PUT whose body does not match; an emulator may not. (A
+        # multipart object's checksum is one of its parts' checksums: not comparable.)
+        return Rejection(
+            RejectReason.CHECKSUM_MISMATCH,
+            "the file's SHA-256 is not the checksumSha256 that was declared",
         )
     first_bytes = storage.read_range(asset.bucket, asset.key, 0, SNIFF_LENGTH - 1, head.etag)
     detected = sniff_media_type(first_bytes)

@@ -34,6 +34,27 @@ class ObjectHead:
     size: int
     etag: str
     content_type: str | None
+    # What S3 recorded when the upload sent one (base64); multipart: a checksum of checksums.
+    checksum_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadGone(Exception):
+    """The multipart upload no longer exists: completed or aborted (not an outage)."""
+
+
+class PartsRefused(Exception):
+    """S3 refused to complete with these parts (a wrong ETag, a missing or a small part)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @functools.cache
@@ -53,7 +74,7 @@ def s3_client() -> Any:
 def head_object(bucket: str, key: str) -> ObjectHead | None:
     """Size, ETag and type of an object, or None when there is no such object."""
     try:
-        response = s3_client().head_object(Bucket=bucket, Key=key)
+        response = s3_client().head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in _MISSING:
             return None
@@ -64,6 +85,7 @@ def head_object(bucket: str, key: str) -> ObjectHead | None:
         size=response["ContentLength"],
         etag=response["ETag"].strip('"'),
         content_type=response.get("ContentType"),
+        checksum_sha256=response.get("ChecksumSHA256"),
     )
 
 
@@ -227,52 +249,185 @@ def clear_tags(bucket: str, key: str) -> None:
 
 
 def presign_put(
-    bucket: str, key: str, content_type: str, size: int, tagging: str, expires_in: int
+    bucket: str,
+    key: str,
+    content_type: str,
+    size: int,
+    tagging: str,
+    expires_in: int,
+    checksum_sha256: str | None = None,
 ) -> tuple[str, dict[str, str]]:
     """A presigned PUT URL and the headers the client must send with it (they are signed).
 
     ``Content-Length`` is signed, so S3 refuses a body of any other size (a browser sets
     it from the body itself). ``If-None-Match: *`` makes S3 refuse (412) a second PUT to
     the key, so the URL cannot replace bytes already uploaded (and perhaps verified).
+    A declared SHA-256 is signed too: S3 refuses a body that does not match it.
     """
-    url = s3_client().generate_presigned_url(
-        "put_object",
-        Params={
-            "Bucket": bucket,
-            "Key": key,
-            "ContentType": content_type,
-            "ContentLength": size,
-            "Tagging": tagging,
-            "IfNoneMatch": "*",
-        },
-        ExpiresIn=expires_in,
-    )
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "ContentType": content_type,
+        "ContentLength": size,
+        "Tagging": tagging,
+        "IfNoneMatch": "*",
+    }
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(size),
         "x-amz-tagging": tagging,
         "If-None-Match": "*",
     }
+    if checksum_sha256:
+        params["ChecksumSHA256"] = checksum_sha256
+        headers["x-amz-checksum-sha256"] = checksum_sha256
+    url = s3_client().generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
     return url, headers
 
 
 def presign_post(
-    bucket: str, key: str, content_type: str, size: int, tagging: str, expires_in: int
+    bucket: str,
+    key: str,
+    content_type: str,
+    size: int | tuple[int, int],
+    tagging: str,
+    expires_in: int,
+    extra_fields: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """A presigned POST policy: S3 itself enforces the exact size and the exact type."""
+    """A presigned POST policy: S3 itself enforces the size (exact, or a ``(min, max)``
+    range when none was declared), the exact type, and every extra field as given."""
     tagging_xml = _tagging_document(tagging)
+    smallest, largest = size if isinstance(size, tuple) else (size, size)
+    fields = {"Content-Type": content_type, "tagging": tagging_xml, **(extra_fields or {})}
     post = s3_client().generate_presigned_post(
         Bucket=bucket,
         Key=key,
-        Fields={"Content-Type": content_type, "tagging": tagging_xml},
+        Fields=fields,
         Conditions=[
-            {"Content-Type": content_type},
-            {"tagging": tagging_xml},
-            ["content-length-range", size, size],
+            *({name: value} for name, value in fields.items()),
+            ["content-length-range", smallest, largest],
         ],
         ExpiresIn=expires_in,
     )
     return post["url"], post["fields"]
+
+
+def put_object(bucket: str, key: str, body: bytes, content_type: str, tagging: str) -> None:
+    """Store bytes the API itself received (a direct upload), tagged like a presigned one.
+
+    ``If-None-Match: *``: a key is written once, as a presigned PUT is.
+    """
+    try:
+        s3_client().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Tagging=tagging,
+            IfNoneMatch="*",
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable("write", key, error) from error
+
+
+# --- multipart uploads ------------------------------------------------------------------
+
+
+def create_multipart(bucket: str, key: str, content_type: str, tagging: str) -> str:
+    """Start a multipart upload whose object will carry ``tagging``; its UploadId."""
+    try:
+        response = s3_client().create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=content_type, Tagging=tagging
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable("start upload", key, error) from error
+    return str(response["UploadId"])
+
+
+def presign_part(
+    bucket: str,
+    key: str,
+    upload_id: str,
+    part_number: int,
+    expires_in: int,
+    size: int | None = None,
+    checksum_sha256: str | None = None,
+) -> str:
+    """A presigned PUT for one part. ``size`` is signed as its Content-Length (S3 refuses
+    any other), and so is a declared SHA-256 (S3 refuses other bytes)."""
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "UploadId": upload_id,
+        "PartNumber": part_number,
+    }
+    if size is not None:
+        params["ContentLength"] = size
+    if checksum_sha256:
+        params["ChecksumSHA256"] = checksum_sha256
+    return str(
+        s3_client().generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+    )
+
+
+def list_parts(bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
+    """Every part uploaded so far, in part order; ``UploadGone`` when the upload is over."""
+    parts: list[UploadedPart] = []
+    try:
+        pages = s3_client().get_paginator("list_parts")
+        for page in pages.paginate(Bucket=bucket, Key=key, UploadId=upload_id):
+            parts += [
+                UploadedPart(int(item["PartNumber"]), item["ETag"].strip('"'), int(item["Size"]))
+                for item in page.get("Parts", [])
+            ]
+    except ClientError as error:
+        if _code(error) == "NoSuchUpload":
+            raise UploadGone(upload_id) from error
+        raise _unavailable("list parts", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("list parts", key, error) from error
+    return parts
+
+
+def complete_multipart(bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+    """Complete with ``(partNumber, etag)`` pairs (nothing else goes to S3).
+
+    ``UploadGone`` when it was completed or aborted already; ``PartsRefused`` when S3
+    refuses the list (an ETag that is not the part's, a part too small, a wrong order).
+    """
+    listed = [{"PartNumber": number, "ETag": f'"{etag.strip(chr(34))}"'} for number, etag in parts]
+    try:
+        s3_client().complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listed}
+        )
+    except ClientError as error:
+        code = _code(error)
+        if code == "NoSuchUpload":
+            raise UploadGone(upload_id) from error
+        if code in _PARTS_REFUSED:
+            raise PartsRefused(code) from error
+        raise _unavailable("complete upload", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("complete upload", key, error) from error
+
+
+def abort_multipart(bucket: str, key: str, upload_id: str) -> None:
+    """Abort a multipart upload and free its parts (no error when it is already over)."""
+    try:
+        s3_client().abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except ClientError as error:
+        if _code(error) == "NoSuchUpload":
+            return
+        raise _unavailable("abort upload", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("abort upload", key, error) from error
+
+
+_PARTS_REFUSED = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def presign_get(bucket: str, key: str, expires_in: int) -> str:

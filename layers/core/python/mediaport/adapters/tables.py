@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -83,8 +84,17 @@ class AssetRecord(Model):
     filename = UnicodeAttribute()
     original_filename = UnicodeAttribute(attr_name="originalFilename")
     declared_type = UnicodeAttribute(attr_name="declaredType")
-    declared_size = NumberAttribute(attr_name="declaredSize")
+    declared_size = NumberAttribute(null=True, attr_name="declaredSize")
     profile_id = UnicodeAttribute(null=True, attr_name="profileId")
+    folder = UnicodeAttribute(null=True)
+    alt_text = UnicodeAttribute(null=True, attr_name="altText")
+    caption = UnicodeAttribute(null=True)
+    tags: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, null=True)
+    upload_id = UnicodeAttribute(null=True, attr_name="uploadId")
+    part_size = NumberAttribute(null=True, attr_name="partSize")
+    part_count = NumberAttribute(null=True, attr_name="partCount")
+    checksum_sha256 = UnicodeAttribute(null=True, attr_name="checksumSha256")
+    upload_session = UnicodeAttribute(null=True, attr_name="uploadSession")
     mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
     size = NumberAttribute(null=True)
     checksum = UnicodeAttribute(null=True)
@@ -230,6 +240,15 @@ class AssetTable:
             declared_type=asset.declared_type,
             declared_size=asset.declared_size,
             profile_id=asset.profile_id,
+            folder=asset.folder,
+            alt_text=asset.alt_text,
+            caption=asset.caption,
+            tags=list(asset.tags) or None,
+            upload_id=asset.upload_id,
+            part_size=asset.part_size,
+            part_count=asset.part_count,
+            checksum_sha256=asset.checksum_sha256,
+            upload_session=asset.upload_session,
             expires_at=_epoch(asset.expires_at),
         )
 
@@ -284,6 +303,7 @@ def _to_asset(record: AssetRecord) -> Asset:
     data.pop("status_created_at", None)
     variants = data.pop("variants", None)
     expires = data.pop("expires_at", None)
+    data["tags"] = list(data.get("tags") or [])
     return Asset(
         **data,
         variants=variants.as_dict() if variants is not None else {},

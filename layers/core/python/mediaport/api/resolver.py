@@ -41,6 +41,7 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldProblem] | None = None
     reject_reason: str | None = Field(default=None, alias="rejectReason")
+    limit_bytes: int | None = Field(default=None, alias="limitBytes")
 
 
 def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
@@ -51,6 +52,8 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         403: "Not yours to do: the asset belongs to someone else, or the route is for admins.",
         404: "No such asset.",
         409: "The asset is not in a state that allows this.",
+        413: "The request is larger than the route takes; `limitBytes` says how large it may be.",
+        415: "The request body is not of a media type the route takes.",
         422: "The uploaded file failed verification; the asset is now REJECTED.",
         503: "The file store or the asset table is temporarily unavailable; retry after "
         "the seconds in `Retry-After`.",

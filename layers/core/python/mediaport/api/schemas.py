@@ -6,8 +6,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
+from mediaport.fields import (
+    CHECKSUM_SHA256_PATTERN,
+    MAX_ALT_TEXT,
+    MAX_CAPTION,
+    normalize_folder,
+    normalize_tags,
+)
+from mediaport.keys import ASSET_ID_PATTERN
 from mediaport.model import AssetStatus, CamelModel, Processing, RejectReason
 from mediaport.policy import DEFAULT_SCOPE, normalize_media_type
 from mediaport.uploads import UploadIntent
@@ -30,6 +38,54 @@ def _normalized(value: object) -> object:
     return normalize_media_type(value) if isinstance(value, str) else value
 
 
+def _has_a_name(value: str) -> str:
+    name = re.split(r"[/\\]", CONTROL_CHARACTERS.sub("", value))[-1].strip()
+    if not name.strip("."):
+        raise ValueError("the filename has no name in it")
+    return value
+
+
+# A file's name as the client has it; the server builds the stored name from it.
+Filename = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_has_a_name)]
+
+# The library fields, as every request that sets them takes them.
+FolderPath = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=700,
+        description="A folder path such as `trips/2026/alps`: at most 10 names of 1-64 "
+        "letters, digits, spaces or `_-.`.",
+        examples=["trips/2026/alps"],
+    ),
+    AfterValidator(normalize_folder),
+]
+AltText = Annotated[
+    str, Field(max_length=MAX_ALT_TEXT, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
+Caption = Annotated[
+    str, Field(max_length=MAX_CAPTION, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+]
+Tags = Annotated[
+    list[Annotated[str, Field(max_length=200)]],
+    Field(
+        max_length=100,
+        description="At most 20 tags of at most 50 characters; trimmed, "
+        "lower-cased and de-duplicated.",
+    ),
+    AfterValidator(normalize_tags),
+]
+ChecksumSha256 = Annotated[
+    str,
+    Field(
+        pattern=CHECKSUM_SHA256_PATTERN,
+        description="The SHA-256 of the bytes, base64 (as S3's `x-amz-checksum-sha256`). "
+        "It is signed into the upload, so S3 refuses any other bytes.",
+        examples=["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="],
+    ),
+]
+
+
 class RequestModel(CamelModel):
     """A request body: every string must be text that can be stored (UTF-8 encodable)."""
 
@@ -47,7 +103,7 @@ class RequestModel(CamelModel):
 class PresignRequest(RequestModel):
     """What the client is about to upload."""
 
-    filename: str = Field(min_length=1, max_length=1024, examples=["holiday photo.jpg"])
+    filename: Filename = Field(examples=["holiday photo.jpg"])
     content_type: Annotated[KnownMediaType, BeforeValidator(_normalized)] = Field(
         description="The file's media type. Case, parameters and common aliases "
         "(image/jpg, audio/mp3) are normalised; the scope decides which are allowed.",
@@ -77,14 +133,16 @@ class PresignRequest(RequestModel):
         description="PUT: a presigned URL. POST: a presigned form whose policy makes S3 "
         "itself enforce the exact size and Content-Type.",
     )
+    folder: FolderPath | None = None
+    checksum_sha256: ChecksumSha256 | None = Field(
+        default=None, description="PUT only: " + str(ChecksumSha256.__metadata__[0].description)
+    )
 
-    @field_validator("filename")
-    @classmethod
-    def _has_a_name(cls, value: str) -> str:
-        name = re.split(r"[/\\]", CONTROL_CHARACTERS.sub("", value))[-1].strip()
-        if not name.strip("."):
-            raise ValueError("the filename has no name in it")
-        return value
+    @model_validator(mode="after")
+    def _checksum_with_put(self) -> PresignRequest:
+        if self.checksum_sha256 is not None and self.method != "PUT":
+            raise ValueError("checksumSha256 is signed into a PUT upload; use method PUT")
+        return self
 
     def to_intent(self) -> UploadIntent:
         """The upload use case's input: what the client said, control characters removed."""
@@ -96,6 +154,8 @@ class PresignRequest(RequestModel):
             scope=self.scope,
             method=self.method,
             profile_id=self.profile_id,
+            folder=self.folder,
+            checksum_sha256=self.checksum_sha256,
         )
 
 
@@ -133,7 +193,9 @@ class AssetView(CamelModel):
     filename: str
     original_filename: str
     declared_type: str
-    declared_size: int
+    declared_size: int | None = Field(
+        description="Null when the upload declared no size (an Uppy upload)."
+    )
     mime_type: str | None = None
     size: int | None = None
     width: int | None = None
@@ -148,6 +210,11 @@ class AssetView(CamelModel):
         default=None, description="The CDN URL of the original, when READY and a CDN is set."
     )
     profile_id: str | None = None
+    folder: str | None = None
+    alt_text: str | None = None
+    caption: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    checksum_sha256: str | None = None
     reject_reason: RejectReason | None = None
     reject_detail: str | None = None
     created_at: datetime
@@ -163,3 +230,104 @@ class AssetPage(CamelModel):
         description="Pass as `cursor` for the next page; null when there is none. A page "
         "may be shorter than `limit` and still have a next one.",
     )
+
+
+# --- multipart uploads ------------------------------------------------------------------
+
+AssetIdField = Annotated[
+    str,
+    Field(
+        pattern=ASSET_ID_PATTERN,
+        description="The assetId from initiate (a UUID).",
+        examples=["6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"],
+    ),
+]
+PartNumber = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+
+
+class MultipartInitiateRequest(RequestModel):
+    """A large file about to be uploaded in parts."""
+
+    filename: Filename = Field(examples=["ride.mp4"])
+    content_type: Annotated[KnownMediaType, BeforeValidator(_normalized)] = Field(
+        description="The file's media type (normalised as at presign).", examples=["video/mp4"]
+    )
+    size: int = Field(
+        gt=0, le=5 * 1024**4, strict=True, description="The file's exact size in bytes."
+    )
+    scope: str = Field(
+        default=DEFAULT_SCOPE, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
+    )
+    folder: FolderPath | None = None
+    checksum_sha256: ChecksumSha256 | None = Field(
+        default=None,
+        description="The whole file's SHA-256 (base64), recorded on the asset. S3 checks "
+        "parts, not whole multipart objects: send each part's own checksum when signing it.",
+    )
+
+    def to_intent(self) -> UploadIntent:
+        return UploadIntent(
+            filename=self.filename,
+            original_filename=CONTROL_CHARACTERS.sub("", self.filename),
+            media_type=self.content_type,
+            size=self.size,
+            scope=self.scope,
+            folder=self.folder,
+            checksum_sha256=self.checksum_sha256,
+        )
+
+
+class MultipartStarted(CamelModel):
+    asset_id: str
+    key: str
+    upload_id: str
+    part_size: int = Field(description="Every part is this many bytes, but the last.")
+    part_count: int
+    expires_at: datetime = Field(description="Complete the upload before this.")
+
+
+class SignPartsRequest(RequestModel):
+    asset_id: AssetIdField
+    part_numbers: list[PartNumber] = Field(min_length=1, max_length=100)
+    checksums: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,4}$")], ChecksumSha256] | None = (
+        Field(
+            default=None,
+            max_length=100,
+            description="Optional SHA-256 (base64) per part number: signed into that part's "
+            "URL, so S3 refuses other bytes.",
+        )
+    )
+
+
+class SignedPartUrls(CamelModel):
+    urls: dict[str, str] = Field(
+        description="A presigned PUT URL per part number. Send exactly the part's bytes; S3 "
+        "answers its ETag, which complete needs."
+    )
+    expires_at: datetime
+
+
+class UploadedPartView(CamelModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadedParts(CamelModel):
+    parts: list[UploadedPartView]
+
+
+class CompletedPart(RequestModel):
+    """One uploaded part; any other field a client adds is ignored."""
+
+    part_number: PartNumber
+    etag: str = Field(min_length=1, max_length=128, pattern=r'^"?[A-Za-z0-9-]+"?$')
+
+
+class CompleteMultipartRequest(RequestModel):
+    asset_id: AssetIdField
+    parts: list[CompletedPart] = Field(min_length=1, max_length=10_000)
+
+
+class AbortMultipartRequest(RequestModel):
+    asset_id: AssetIdField

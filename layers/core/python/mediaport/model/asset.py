@@ -44,6 +44,9 @@ class RejectReason(StrEnum):
     TYPE_NOT_ALLOWED = "TYPE_NOT_ALLOWED"
     IMAGE_TOO_MANY_PIXELS = "IMAGE_TOO_MANY_PIXELS"
     IMAGE_CORRUPT = "IMAGE_CORRUPT"
+    CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+    # The client (or the multipart expiry) aborted a multipart upload before completing it.
+    ABORTED = "ABORTED"
 
 
 class CamelModel(BaseModel):
@@ -107,8 +110,25 @@ class Asset(CamelModel):
     filename: str
     original_filename: str
     declared_type: str
-    declared_size: int
+    # None for an upload that declared no size (Uppy's calls carry none): then the scope's
+    # maximum (signed into the POST policy, checked at verification) bounds it instead.
+    declared_size: int | None
     profile_id: str | None = None
+    # Library fields the uploader may set (DESIGN §3).
+    folder: str | None = None
+    alt_text: str | None = None
+    caption: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    # A multipart upload in progress: S3's UploadId and, when the size was declared, the
+    # part plan every part URL was signed for.
+    upload_id: str | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+    # The SHA-256 (base64) the client declared; signed into its upload so S3 refuses
+    # other bytes.
+    checksum_sha256: str | None = None
+    # The Uppy upload session (its id, never its token) the asset was created through.
+    upload_session: str | None = None
     mime_type: str | None = None
     size: int | None = None
     checksum: str | None = None
@@ -138,6 +158,7 @@ class Asset(CamelModel):
                 "status": AssetStatus.READY,
                 "processing": processing,
                 "expires_at": None,
+                "upload_id": None,
                 **_verified_changes(verified),
             },
         )
@@ -155,6 +176,7 @@ class Asset(CamelModel):
                 "reject_reason": reason,
                 "reject_detail": detail,
                 "expires_at": keep_until,
+                "upload_id": None,
             },
         )
 
