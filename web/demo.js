@@ -1,9 +1,13 @@
 // The demo page: sign in with a local dev token, drop files, watch them become media.
-import { createUploadQueue, listAssets, MediaportError } from "./mediaport.js";
+import { createUploadQueue, listAssets, listResumableUploads, MediaportError } from "./mediaport.js";
 
 const SESSION_KEY = "mediaport.demo.session";
 const GALLERY_SIZE = 512;
 const VIEWER_SIZE = 1024;
+// The client's default (100 MiB) is above every default scope's limit; the demo sends
+// files from 32 MiB up in parts so that multipart, and resuming one after a reload, can
+// be seen with the scopes `make dev` starts with.
+const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -19,6 +23,8 @@ const ui = {
   dropzone: $("dropzone"),
   fileInput: $("file-input"),
   uploads: $("uploads"),
+  resumable: $("resumable"),
+  resumableList: $("resumable-list"),
   announcer: $("announcer"),
   gallery: $("gallery"),
   galleryEmpty: $("gallery-empty"),
@@ -35,7 +41,11 @@ let session = readSession();
 let inFlight = new Set();
 const galleryIds = new Set();
 // Three files at a time: enough to fill the pipe, few enough to show each one's progress.
-const enqueue = createUploadQueue({ concurrency: 3, token: () => session?.token });
+const enqueue = createUploadQueue({
+  concurrency: 3,
+  token: () => session?.token,
+  multipartThreshold: MULTIPART_THRESHOLD,
+});
 
 // ---- session -------------------------------------------------------------------------
 
@@ -80,6 +90,7 @@ function signOut() {
   session = null;
   sessionStorage.removeItem(SESSION_KEY);
   ui.uploads.replaceChildren();
+  showResumable([]);
   ui.gallery.replaceChildren();
   galleryIds.clear();
   updateGalleryCount();
@@ -96,6 +107,7 @@ function enterWorkspace() {
   ui.workspace.hidden = false;
   ui.dropzone.focus();
   loadGallery();
+  listResumableUploads({ token: session.token }).then(showResumable, () => showResumable([]));
 }
 
 // ---- uploads -------------------------------------------------------------------------
@@ -106,6 +118,7 @@ function addFiles(fileList) {
 }
 
 function startUpload(file, scope) {
+  forgetResumable(file);
   const row = uploadRow(file);
   ui.uploads.prepend(row.element);
   const controller = new AbortController();
@@ -115,10 +128,14 @@ function startUpload(file, scope) {
   enqueue(file, {
     scope,
     signal: controller.signal,
-    onStage: (stage, { assetId }) => {
+    onStage: (stage, { assetId, partCount, partsUploaded, resumed }) => {
       if (assetId) row.element.dataset.assetId = assetId;
       if (stage === "presigning") row.show("uploading", "Starting…");
-      if (stage === "uploading") row.show("uploading", "Uploading 0%");
+      if (stage === "uploading") {
+        row.show("uploading", `Uploading ${row.progress.value}%`);
+        if (resumed) row.note(`Resumed: ${partsUploaded} of ${partCount} parts were already uploaded`);
+        else if (partCount) row.note(`In ${partCount} parts · resumes after a reload if the same file is added again`);
+      }
       if (stage === "verifying") {
         // The bytes are in storage now: there is nothing left to cancel.
         row.cancel.hidden = true;
@@ -201,12 +218,20 @@ function uploadRow(file) {
   detail.className = "detail";
   detail.hidden = true;
 
-  element.append(name, progress, state, cancel, detail);
+  const note = document.createElement("p");
+  note.className = "note";
+  note.hidden = true;
+
+  element.append(name, progress, state, cancel, detail, note);
   return {
     element,
     progress,
     state,
     cancel,
+    note(message) {
+      note.textContent = message;
+      note.hidden = !message;
+    },
     show(status, text, message = "") {
       element.dataset.status = status;
       state.textContent = text;
@@ -214,6 +239,35 @@ function uploadRow(file) {
       detail.hidden = !message;
     },
   };
+}
+
+// ---- resumable uploads -----------------------------------------------------------------
+
+/** Multipart uploads a closed or reloaded page left unfinished: the same file resumes them. */
+function showResumable(entries) {
+  ui.resumableList.replaceChildren(
+    ...entries.map((entry) => {
+      const item = document.createElement("li");
+      item.dataset.file = fileIdentity(entry);
+      const name = document.createElement("strong");
+      name.textContent = entry.filename;
+      item.append(name, ` · ${formatBytes(entry.size)} · ${entry.partCount} parts`);
+      return item;
+    }),
+  );
+  ui.resumable.hidden = entries.length === 0;
+}
+
+function forgetResumable(file) {
+  const identity = fileIdentity({ filename: file.name, size: file.size, lastModified: file.lastModified });
+  for (const item of ui.resumableList.children) {
+    if (item.dataset.file === identity) item.remove();
+  }
+  ui.resumable.hidden = ui.resumableList.children.length === 0;
+}
+
+function fileIdentity({ filename, size, lastModified }) {
+  return JSON.stringify([filename, size, lastModified]);
 }
 
 // ---- gallery -------------------------------------------------------------------------

@@ -4,7 +4,9 @@
 //   const asset = await upload(file, { apiUrl, token, scope: "POST_ATTACHMENT" });
 //
 // The bytes go straight to S3 with the presigned URL (or form) the API returns; the
-// API only ever sees small JSON requests.
+// API only ever sees small JSON requests. Files above `multipartThreshold` go up as an S3
+// multipart upload, several parts at a time, and survive a page reload: when the same
+// file is added again, only the parts S3 does not have yet are sent.
 
 /** How long to wait for the thumbnails of a READY asset before resolving without them. */
 export const DEFAULT_PROCESSING_TIMEOUT_MS = 60_000;
@@ -16,6 +18,10 @@ export const DEFAULT_ATTEMPTS = 4;
  * `retryAfter`, for the app to decide.
  */
 export const MAX_RETRY_AFTER_MS = 60_000;
+/** Files larger than this go up in parts (S3 multipart); see `options.multipartThreshold`. */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+/** Parts of one multipart upload in flight at once; see `options.partConcurrency`. */
+export const DEFAULT_PART_CONCURRENCY = 4;
 
 // The problem type of a 409 answered while a request with the same key is still running.
 const KEY_IN_PROGRESS = "urn:mediaport:problem:idempotency-key-in-progress";
@@ -24,6 +30,19 @@ const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 2_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 8_000;
+// The API signs at most this many part URLs per call.
+const MAX_PARTS_PER_SIGNING = 100;
+// A part URL this close to its expiry is signed afresh first: S3 checks the expiry when a
+// request starts, and a retried part may start long after its URL was signed.
+const URL_EXPIRY_MARGIN_MS = 60_000;
+// A URL is used at least this long after it arrives, whatever a skewed clock makes of its
+// expiry (S3 answers 403 to one that really expired, and the part is signed afresh).
+const URL_MIN_USE_MS = 5_000;
+// In-flight multipart uploads are remembered in localStorage under this prefix.
+const RESUME_PREFIX = "mediaport.multipart.v1:";
+// Resume entries this page is uploading right now: the same file added twice at once
+// must not send the same parts twice, so the second one starts an upload of its own.
+const activeResumeKeys = new Set();
 
 /**
  * An error from the API (RFC 9457 problem details), from S3, or from the network.
@@ -96,20 +115,47 @@ export class MediaportError extends Error {
  * @param {AbortSignal} [options.signal] Cancels the upload, including the transfer to S3.
  * @param {(progress: {loaded: number, total: number, fraction: number}) => void} [options.onProgress]
  *   Called as bytes reach S3.
- * @param {(stage: "presigning"|"uploading"|"verifying"|"processing"|"ready", info: {assetId?: string}) => void} [options.onStage]
- *   Called when the upload enters a new stage.
+ * @param {(stage: "presigning"|"uploading"|"verifying"|"processing"|"ready",
+ *          info: {assetId?: string, partCount?: number, partsUploaded?: number,
+ *                 resumed?: boolean}) => void} [options.onStage]
+ *   Called when the upload enters a new stage. A multipart upload's "uploading" also says
+ *   how many parts it has, how many S3 already holds, and whether it resumed an earlier one.
  * @param {number} [options.processingTimeout] Milliseconds to wait for processing after READY
  *   (default 60 s); after that the READY asset is returned with `processing: "PENDING"`.
  * @param {number} [options.attempts] Attempts per request on network failures, 429 and 5xx (default 4).
+ * @param {number} [options.multipartThreshold] Files larger than this many bytes go up in
+ *   parts (default 100 MiB); the API chooses the part size.
+ * @param {number} [options.partConcurrency] Parts in flight at once (default 4).
+ * @param {boolean} [options.resume] Remember a multipart upload in `localStorage` so that
+ *   adding the same file (name, size, lastModified) again, even after a reload, sends only
+ *   the missing parts (default true).
+ * @param {string} [options.userId] Whose upload this is, for remembering it; default the
+ *   token's `sub`. Without either, nothing is remembered.
  * @returns {Promise<object>} The asset, READY. A rejected file throws a `MediaportError` with
  *   status 422, a plain-words `detail` and a `rejectReason`; cancelling throws the signal's
- *   reason (an `AbortError` DOMException).
+ *   reason (an `AbortError` DOMException), and a multipart upload is then aborted.
  */
 export async function upload(file, options = {}) {
   const client = makeClient(options);
-  const { signal, onStage = noop, onProgress = noop } = options;
+  const { signal, onStage = noop } = options;
   throwIfAborted(signal);
 
+  const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+  const assetId =
+    file.size > threshold ? await uploadInParts(client, file, options) : await uploadWhole(client, file, options);
+
+  onStage("processing", { assetId });
+  const asset = await waitUntilProcessed(client, assetId, {
+    signal,
+    timeout: options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT_MS,
+  });
+  onStage("ready", { assetId: asset.assetId });
+  return asset;
+}
+
+/** Presign, send the file in one request, confirm. Resolves with the verified asset's id. */
+async function uploadWhole(client, file, options) {
+  const { signal, onStage = noop, onProgress = noop } = options;
   onStage("presigning", {});
   const body = {
     filename: options.filename ?? file.name,
@@ -129,19 +175,369 @@ export async function upload(file, options = {}) {
   try {
     await client.request("PATCH", `/media/${encodeURIComponent(ticket.assetId)}/confirm`);
   } catch (error) {
-    if (error instanceof MediaportError && error.status === 422) {
-      error.asset = await client.request("GET", `/media/${encodeURIComponent(ticket.assetId)}`).catch(() => null);
+    throw await withRejectedAsset(client, ticket.assetId, error);
+  }
+  return ticket.assetId;
+}
+
+/**
+ * An S3 multipart upload: initiate (or resume the one remembered for this file), send the
+ * missing parts `partConcurrency` at a time, complete. Resolves with the verified asset's id.
+ *
+ * The upload is remembered until it completes, is rejected, or is cancelled; any other
+ * failure (the network, a closed tab) leaves it to be resumed by adding the file again.
+ */
+async function uploadInParts(client, file, options) {
+  const { signal, onStage = noop, onProgress = noop } = options;
+  const scope = options.scope ?? null;
+  onStage("presigning", {});
+  const memory = await rememberedUpload(client, file, options);
+  let upload = null;
+  try {
+    let uploaded = new Map(); // part number → ETag
+    const saved = memory?.load();
+    if (saved && saved.scope === scope && Date.parse(saved.expiresAt) > Date.now()) {
+      const parts = await listUploadedParts(client, saved.assetId, saved, file.size);
+      if (parts) {
+        upload = saved;
+        uploaded = parts;
+      } else {
+        memory.forget(); // gone, finished or not ours: start again
+      }
+    } else if (saved) {
+      memory.forget(); // expired, or meant for another scope
     }
+
+    const resumed = upload !== null;
+    if (!resumed) {
+      const body = {
+        filename: options.filename ?? file.name,
+        contentType: options.contentType || file.type || "application/octet-stream",
+        size: file.size,
+      };
+      if (scope) body.scope = scope;
+      const started = await client.request("POST", "/media/upload/multipart/initiate", body, {
+        "Idempotency-Key": newIdempotencyKey(),
+      });
+      upload = {
+        assetId: started.assetId,
+        partSize: started.partSize,
+        partCount: started.partCount,
+        expiresAt: started.expiresAt,
+        scope,
+      };
+      memory?.save(upload);
+    }
+    onStage("uploading", {
+      assetId: upload.assetId,
+      partCount: upload.partCount,
+      partsUploaded: uploaded.size,
+      resumed,
+    });
+    const progress = partProgress(file.size, upload, uploaded, onProgress);
+    // A part S3 lost track of (complete answers 400) is sent once more, then it is an error.
+    for (let round = 1; ; round += 1) {
+      await sendMissingParts(client, file, upload, uploaded, progress, options);
+      onStage("verifying", { assetId: upload.assetId });
+      try {
+        await completeParts(client, upload.assetId, uploaded);
+        break;
+      } catch (error) {
+        if (!(error instanceof MediaportError && error.status === 400 && round < 2)) throw error;
+        uploaded = (await listUploadedParts(client, upload.assetId, upload, file.size)) ?? new Map();
+        progress.restart(uploaded);
+      }
+    }
+    memory?.forget();
+    return upload.assetId;
+  } catch (error) {
+    if (signal?.aborted) {
+      if (upload) await abortQuietly(client, upload.assetId);
+      memory?.forget();
+      throw signal.reason;
+    }
+    // Settled one way or another (rejected, aborted elsewhere, expired): nothing to resume.
+    if (error instanceof MediaportError && [404, 409, 422].includes(error.status)) memory?.forget();
+    throw upload ? await withRejectedAsset(client, upload.assetId, error) : error;
+  } finally {
+    memory?.release();
+  }
+}
+
+/**
+ * The parts S3 holds, as part number → ETag; null when the upload is gone or not ours.
+ * With a plan, only parts of their planned size count (any other is sent again).
+ */
+async function listUploadedParts(client, assetId, plan = null, fileSize = 0) {
+  try {
+    const { parts } = await client.request("GET", `/media/upload/multipart/${encodeURIComponent(assetId)}/parts`);
+    const fits = (part) =>
+      !plan || (part.partNumber <= plan.partCount && part.size === plannedSize(plan, fileSize, part.partNumber));
+    return new Map(parts.filter(fits).map((part) => [part.partNumber, part.etag]));
+  } catch (error) {
+    if (error instanceof MediaportError && [403, 404, 409].includes(error.status)) return null;
     throw error;
   }
+}
 
-  onStage("processing", { assetId: ticket.assetId });
-  const asset = await waitUntilProcessed(client, ticket.assetId, {
-    signal,
-    timeout: options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT_MS,
-  });
-  onStage("ready", { assetId: asset.assetId });
-  return asset;
+/** Send every part not in `uploaded`, `partConcurrency` at a time, adding each as it lands. */
+async function sendMissingParts(client, file, upload, uploaded, progress, options) {
+  const missing = [];
+  for (let number = 1; number <= upload.partCount; number += 1) {
+    if (!uploaded.has(number)) missing.push(number);
+  }
+  if (!missing.length) return;
+  const signer = partSigner(client, upload.assetId, missing, uploaded);
+  // One part failing for good stops the others: no point sending bytes nobody completes.
+  const stop = new AbortController();
+  const signal = combineSignals(options.signal, stop.signal);
+  let failure = null;
+  let next = 0;
+  const lane = async () => {
+    while (next < missing.length && !signal.aborted) {
+      const number = missing[next];
+      next += 1;
+      const start = (number - 1) * upload.partSize;
+      const bytes = file.slice(start, Math.min(file.size, start + upload.partSize));
+      try {
+        const etag = await sendPart(client, signer, number, bytes, signal, progress);
+        uploaded.set(number, etag);
+        progress.partDone(number);
+      } catch (error) {
+        failure ??= error;
+        stop.abort(error);
+      }
+    }
+  };
+  const lanes = Math.min(options.partConcurrency ?? DEFAULT_PART_CONCURRENCY, missing.length);
+  // Every lane settles before this returns: no part PUT outlives the upload's outcome.
+  await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+  if (options.signal?.aborted) throw options.signal.reason;
+  if (failure) throw failure;
+}
+
+/** One part, retried like any request; a URL S3 refuses (403: expired) is signed afresh once. */
+function sendPart(client, signer, number, bytes, signal, progress) {
+  return client.retrying(async () => {
+    for (let resigned = false; ; resigned = true) {
+      const url = await signer.urlFor(number);
+      try {
+        const xhr = await transfer("PUT", url, bytes, {}, signal, (loaded) => progress.partLoaded(number, loaded));
+        // null when the bucket's CORS hides ETag: complete then asks the API for it.
+        return xhr.getResponseHeader("ETag");
+      } catch (error) {
+        progress.partLoaded(number, 0);
+        if (error instanceof MediaportError && error.status === 403 && !resigned) {
+          signer.forget(number);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }, signal);
+}
+
+/**
+ * Part URLs, signed in batches of up to 100 as the parts need them, and again when one is
+ * close to expiry. Concurrent callers share one signing request.
+ */
+function partSigner(client, assetId, order, uploaded) {
+  const urls = new Map(); // part number → {url, usableUntil}
+  let signing = null;
+  const usable = (number) => {
+    const signed = urls.get(number);
+    return signed && signed.usableUntil > Date.now() ? signed.url : null;
+  };
+  const signFrom = async (number) => {
+    const from = Math.max(0, order.indexOf(number));
+    const batch = [number];
+    for (const candidate of order.slice(from + 1)) {
+      if (batch.length >= MAX_PARTS_PER_SIGNING) break;
+      if (!uploaded.has(candidate) && !usable(candidate)) batch.push(candidate);
+    }
+    const signed = await client.request("POST", "/media/upload/multipart/part", { assetId, partNumbers: batch });
+    const now = Date.now();
+    const lifetime = Date.parse(signed.expiresAt) - now;
+    const usableUntil = now + Math.max(URL_MIN_USE_MS, Number.isNaN(lifetime) ? 0 : lifetime - URL_EXPIRY_MARGIN_MS);
+    for (const [key, url] of Object.entries(signed.urls)) urls.set(Number(key), { url, usableUntil });
+  };
+  return {
+    async urlFor(number) {
+      for (;;) {
+        const url = usable(number);
+        if (url) return url;
+        if (signing) {
+          // Another part's batch may hold this one too; if it fails, this part signs anew.
+          await signing.catch(noop);
+          continue;
+        }
+        signing = signFrom(number).finally(() => {
+          signing = null;
+        });
+        await signing;
+        const signed = usable(number);
+        if (signed) return signed;
+        throw new MediaportError({
+          status: 502,
+          title: "The API signed no URL for this part",
+          detail: `part ${number}`,
+        });
+      }
+    },
+    forget(number) {
+      urls.delete(number);
+    },
+  };
+}
+
+/** Complete with every part's ETag; ETags S3's answers did not show are asked of the API. */
+async function completeParts(client, assetId, uploaded) {
+  if ([...uploaded.values()].some((etag) => !etag)) {
+    const listed = (await listUploadedParts(client, assetId)) ?? new Map();
+    for (const [number, etag] of uploaded) if (!etag && listed.has(number)) uploaded.set(number, listed.get(number));
+  }
+  const parts = [...uploaded].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }));
+  return client.request("POST", "/media/upload/multipart/complete", { assetId, parts });
+}
+
+/** Abort a cancelled upload: its own client, as the upload's signal has fired already. */
+async function abortQuietly(client, assetId) {
+  try {
+    await client.withoutSignal().request("POST", "/media/upload/multipart/abort", { assetId });
+  } catch {
+    // Best effort: the PENDING asset expires and the lifecycle rule aborts the upload anyway.
+  }
+}
+
+/** Bytes of parts done plus bytes of parts in flight, reported as one upload's progress. */
+function partProgress(total, upload, uploaded, onProgress) {
+  const sizeOf = (number) => plannedSize(upload, total, number);
+  const inFlight = new Map();
+  let done = 0;
+  const report = () => {
+    let loaded = done;
+    for (const bytes of inFlight.values()) loaded += bytes;
+    loaded = Math.min(loaded, total);
+    onProgress({ loaded, total, fraction: total ? loaded / total : 0 });
+  };
+  const restart = (parts) => {
+    inFlight.clear();
+    done = 0;
+    for (const number of parts.keys()) done += sizeOf(number);
+    report();
+  };
+  restart(uploaded);
+  return {
+    restart,
+    partLoaded(number, loaded) {
+      inFlight.set(number, loaded);
+      report();
+    },
+    partDone(number) {
+      inFlight.delete(number);
+      done += sizeOf(number);
+      report();
+    },
+  };
+}
+
+/** A part's exact length: `partSize`, but the last part holds what is left. */
+function plannedSize({ partSize, partCount }, fileSize, number) {
+  return number < partCount ? partSize : fileSize - partSize * (partCount - 1);
+}
+
+/**
+ * Where this file's multipart upload is remembered: keyed by user and by the file's name,
+ * size and lastModified. Null when it cannot be (no user, a Blob, no localStorage, resume
+ * off, or the same file already uploading in this page).
+ */
+async function rememberedUpload(client, file, options) {
+  if (options.resume === false || typeof file.lastModified !== "number" || !file.name) return null;
+  const store = localStore();
+  const userId = options.userId ?? subjectOf(await client.bearer());
+  if (!store || !userId) return null;
+  const key = resumeKey(userId, file);
+  if (activeResumeKeys.has(key)) return null;
+  activeResumeKeys.add(key);
+  return {
+    load() {
+      return parseJson(store.getItem(key) ?? "");
+    },
+    save(upload) {
+      const { name: filename, size, lastModified } = file;
+      const entry = { ...upload, filename, size, lastModified, savedAt: Date.now() };
+      try {
+        store.setItem(key, JSON.stringify(entry));
+      } catch {
+        // Storage full or refused: the upload goes on, it just cannot be resumed.
+      }
+    },
+    forget() {
+      store.removeItem(key);
+    },
+    release() {
+      activeResumeKeys.delete(key);
+    },
+  };
+}
+
+/**
+ * The multipart uploads this browser remembers for a user, unfinished and not expired:
+ * add the same file again (name, size, lastModified) to resume one.
+ *
+ * @param {{userId?: string, token?: string|Function}} options Whose uploads (default the token's `sub`).
+ * @returns {Promise<Array<{assetId: string, filename: string, size: number, lastModified: number,
+ *   partCount: number, partSize: number, scope: string|null, expiresAt: string}>>}
+ */
+export async function listResumableUploads({ userId, token } = {}) {
+  const store = localStore();
+  const bearer = typeof token === "function" ? await token() : token;
+  const user = userId ?? subjectOf(bearer);
+  if (!store || !user) return [];
+  const prefix = resumeKey(user, null);
+  const found = [];
+  for (let index = store.length - 1; index >= 0; index -= 1) {
+    const key = store.key(index);
+    if (!key?.startsWith(prefix)) continue;
+    const entry = parseJson(store.getItem(key) ?? "");
+    if (!entry || !(Date.parse(entry.expiresAt) > Date.now())) store.removeItem(key);
+    else found.push(entry);
+  }
+  return found.sort((a, b) => (b.savedAt ?? 0) - (a.savedAt ?? 0));
+}
+
+// "<prefix><user>\n<size>:<lastModified>:<name>"; without a file, the user's prefix.
+function resumeKey(userId, file) {
+  const user = `${RESUME_PREFIX}${encodeURIComponent(userId)}\n`;
+  return file ? `${user}${file.size}:${file.lastModified}:${file.name}` : user;
+}
+
+function localStore() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // e.g. a sandboxed frame, or storage blocked by the user
+  }
+}
+
+/** A JWT's `sub`, read without verifying (only to key this browser's own records). */
+function subjectOf(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")), (c) => c.charCodeAt(0));
+    const sub = JSON.parse(new TextDecoder().decode(bytes)).sub;
+    return typeof sub === "string" && sub ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A 422 (verification rejected the file) carries the rejected asset, for its reason. */
+async function withRejectedAsset(client, assetId, error) {
+  if (error instanceof MediaportError && error.status === 422 && !error.asset) {
+    error.asset = await client.request("GET", `/media/${encodeURIComponent(assetId)}`).catch(() => null);
+  }
+  return error;
 }
 
 /**
@@ -275,31 +671,36 @@ async function waitUntilProcessed(client, assetId, { signal, timeout }) {
 function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } = {}) {
   const base = String(apiUrl).replace(/\/+$/, "");
 
-  async function retrying(operation) {
+  async function bearer() {
+    return typeof token === "function" ? await token() : token;
+  }
+
+  // The client's signal, or a part's own (the upload's, plus "another part failed for good").
+  async function retrying(operation, own = signal) {
     for (let attempt = 1; ; attempt += 1) {
-      throwIfAborted(signal);
+      throwIfAborted(own);
       try {
         return await operation();
       } catch (error) {
         const again = error instanceof MediaportError && error.retryable && attempt < attempts;
-        if (!again || signal?.aborted) throw error;
+        if (!again || own?.aborted) throw error;
         if (error.retryAfter != null) {
           // The server said when: not before (a sooner retry is refused again), and not
           // when that is further off than anyone waits for an upload to start.
           if (error.retryAfter > MAX_RETRY_AFTER_MS) throw error;
-          await sleep(error.retryAfter, signal);
+          await sleep(error.retryAfter, own);
           continue;
         }
         // Full jitter: many clients failing together do not retry in step.
         const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-        await sleep(Math.random() * ceiling, signal);
+        await sleep(Math.random() * ceiling, own);
       }
     }
   }
 
   async function request(method, path, body, headers = {}) {
-    const bearer = typeof token === "function" ? await token() : token;
-    if (!bearer) throw new TypeError("a token is required");
+    const jwt = await bearer();
+    if (!jwt) throw new TypeError("a token is required");
     return retrying(async () => {
       let response;
       try {
@@ -308,7 +709,7 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
           signal,
           headers: {
             Accept: "application/json, application/problem+json",
-            Authorization: `Bearer ${bearer}`,
+            Authorization: `Bearer ${jwt}`,
             ...(body === undefined ? {} : { "Content-Type": "application/json" }),
             ...headers,
           },
@@ -330,11 +731,44 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
     });
   }
 
-  return { request, retrying };
+  return {
+    request,
+    retrying,
+    bearer,
+    /** The same client, not cancelled by the upload's signal (to abort a cancelled upload). */
+    withoutSignal: () => makeClient({ apiUrl, token, attempts: Math.min(attempts, 2) }),
+  };
 }
 
-/** Send the bytes to S3 with XMLHttpRequest, the only browser API with upload progress. */
+/** Send the whole file to S3 with the presigned URL or form of its ticket. */
 function sendToStorage(ticket, file, signal, onProgress) {
+  let body = file;
+  const headers = {};
+  if (ticket.method === "POST") {
+    // S3 reads the policy fields first; the file must be the last part of the form.
+    body = new FormData();
+    for (const [name, value] of Object.entries(ticket.fields || {})) body.append(name, value);
+    body.append("file", file);
+  } else {
+    // Exactly the signed headers: adding or changing one breaks the signature. The browser
+    // sets Content-Length from the body itself (a script may not), and the signed value
+    // is the file's size, so it matches.
+    for (const [name, value] of Object.entries(ticket.headers || {})) {
+      if (name.toLowerCase() !== "content-length") headers[name] = value;
+    }
+  }
+  const report = (loaded, total) => onProgress({ loaded, total, fraction: total ? loaded / total : 0 });
+  return transfer(ticket.method, ticket.uploadUrl, body, headers, signal, (loaded, total) =>
+    report(loaded, total ?? file.size),
+  ).then(() => report(file.size, file.size));
+}
+
+/**
+ * One request to storage with XMLHttpRequest, the only browser API with upload progress.
+ * Resolves with the finished request (for its response headers) on 2xx; rejects with a
+ * `MediaportError` (status 0 for the network), or the signal's reason when cancelled.
+ */
+function transfer(method, url, body, headers, signal, onLoaded) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const abort = () => xhr.abort();
@@ -342,32 +776,12 @@ function sendToStorage(ticket, file, signal, onProgress) {
       signal?.removeEventListener("abort", abort);
       outcome(value);
     };
-    xhr.open(ticket.method, ticket.uploadUrl);
-    let body = file;
-    if (ticket.method === "POST") {
-      // S3 reads the policy fields first; the file must be the last part of the form.
-      body = new FormData();
-      for (const [name, value] of Object.entries(ticket.fields || {})) body.append(name, value);
-      body.append("file", file);
-    } else {
-      // Exactly the signed headers: adding or changing one breaks the signature. The browser
-      // sets Content-Length from the body itself (a script may not), and the signed value
-      // is the file's size, so it matches.
-      for (const [name, value] of Object.entries(ticket.headers || {})) {
-        if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
-      }
-    }
-    xhr.upload.onprogress = (event) => {
-      const total = event.lengthComputable ? event.total : file.size;
-      onProgress({ loaded: event.loaded, total, fraction: total ? event.loaded / total : 0 });
-    };
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => onLoaded(event.loaded, event.lengthComputable ? event.total : null);
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        onProgress({ loaded: file.size, total: file.size, fraction: 1 });
-        settle(resolve, undefined);
-      } else {
-        settle(reject, storageError(xhr.status, xhr.responseText));
-      }
+      if (xhr.status >= 200 && xhr.status < 300) settle(resolve, xhr);
+      else settle(reject, storageError(xhr.status, xhr.responseText));
     };
     xhr.onerror = () => settle(reject, networkError(new Error("the upload to storage failed")));
     xhr.ontimeout = xhr.onerror;
