@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 # The virtualenv is rebuilt whenever a requirements file changes.
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 INSTALLED := $(VENV)/.installed-$(REQ_HASH)
+# The npm packages (the CDK CLI; Uppy and esbuild for the browser test), reinstalled
+# whenever the lockfile changes.
+NPM_INSTALLED := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/core/python
 # Optional overrides (see .env.example); without a .env every default applies.
 -include .env
 export
 
-.PHONY: setup dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench clean
+.PHONY: setup npm dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench clean
 
 setup: $(INSTALLED)
 
@@ -20,6 +23,13 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
+
+npm: $(NPM_INSTALLED)
+
+# `npm ci` starts from an empty node_modules, so an older stamp goes with it.
+$(NPM_INSTALLED): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
 
 ## make dev: run the local stack (moto + API gateway + event worker) in the foreground.
 dev: setup
@@ -31,7 +41,7 @@ token: setup
 	@$(BIN)/python -m infra.local.tokens --user "$(if $(filter command line,$(origin USER)),$(USER),dev-user)" $(if $(ADMIN),--admin,)
 
 ## make test: lint, types, the OpenAPI staleness check, then every test.
-test: setup browser lint typecheck openapi-check
+test: setup npm browser lint typecheck openapi-check
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -50,6 +60,9 @@ openapi-check: setup
 unit integration infra e2e: setup
 	$(BIN)/python -m pytest tests/$@
 
+# The Uppy browser test bundles npm packages.
+e2e: npm
+
 # The browser tests drive Debian's Chromium; install it when missing (CI runs as root).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -63,6 +76,7 @@ synth: setup layers
 
 bench: setup
 	$(BIN)/python bench/thumbnails.py
+	$(BIN)/python bench/multipart.py
 
 clean:
 	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

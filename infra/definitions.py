@@ -131,3 +131,10 @@ IDEMPOTENCY_TABLE = TableDefinition(
     partition_key=names.IDEMPOTENCY_PARTITION_KEY,
     ttl_attribute=names.IDEMPOTENCY_TTL_ATTRIBUTE,
 )
+
+# Uppy upload sessions, keyed by their token's SHA-256: an hour at most, so no backups and
+# no stream; TTL removes them once expired.
+SESSION_TABLE = TableDefinition(
+    partition_key=names.SESSION_TABLE_PARTITION_KEY,
+    ttl_attribute=names.SESSION_TTL_ATTRIBUTE,
+)

@@ -85,6 +85,15 @@ def grant_index_query(
     )
 
 
+def grant_idempotency(fn: MediaportFunction, storage: Storage) -> None:
+    """What Powertools' idempotency store calls on its table."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=list(IDEMPOTENCY_ACTIONS),
+        resource_arns=[storage.idempotency_table.table_arn],
+    )
+
+
 def grant_health(fn: MediaportFunction, storage: Storage) -> None:
     """The health check touches no data."""
 
@@ -93,11 +102,7 @@ def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
     """Create the PENDING asset (once per idempotency key) and sign a tagged PUT under
     ``media/``."""
     grant_table_items(fn, storage.table, "PutItem")
-    iam.Grant.add_to_principal(
-        grantee=fn.function,
-        actions=list(IDEMPOTENCY_ACTIONS),
-        resource_arns=[storage.idempotency_table.table_arn],
-    )
+    grant_idempotency(fn, storage)
     grant_object_actions(
         fn, storage.bucket, names.UPLOAD_PREFIX, "s3:PutObject", "s3:PutObjectTagging"
     )
@@ -126,9 +131,11 @@ def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
     completed one (as confirm does) and delete it when rejected or aborted.
 
     A part URL acts with the signer's ``s3:PutObject``; listing parts is
-    ``s3:ListMultipartUploadParts``, aborting ``s3:AbortMultipartUpload``.
+    ``s3:ListMultipartUploadParts``, aborting ``s3:AbortMultipartUpload``. Initiate keeps
+    idempotency records, as presign does.
     """
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
+    grant_idempotency(fn, storage)
     grant_object_actions(
         fn,
         storage.bucket,
@@ -137,6 +144,44 @@ def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
         "s3:PutObjectTagging",
         "s3:ListMultipartUploadParts",
         "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+    )
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
+
+
+def grant_direct_upload(fn: MediaportFunction, storage: Storage) -> None:
+    """Record the PENDING asset, write the bytes the request carried under ``media/``
+    (tagged pending), then verify them as confirm does: untag when READY, delete when
+    rejected, and put the pending tag back if the READY write fails."""
+    grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
+    grant_object_actions(
+        fn,
+        storage.bucket,
+        names.UPLOAD_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+    )
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
+
+
+def grant_uppy(fn: MediaportFunction, storage: Storage) -> None:
+    """Open, check and revoke upload sessions; within one, what presign (a POST policy) and
+    multipart do: start, sign, list, complete (verify) and abort uploads under ``media/``."""
+    grant_table_items(fn, storage.session_table, "PutItem", "GetItem", "UpdateItem")
+    grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
+    grant_object_actions(
+        fn,
+        storage.bucket,
+        names.UPLOAD_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
         "s3:GetObject",
         "s3:DeleteObject",
         "s3:DeleteObjectTagging",
@@ -185,6 +230,8 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "presign": grant_presign,
     "media": grant_media,
     "multipart": grant_multipart,
+    "uppy": grant_uppy,
+    "direct_upload": grant_direct_upload,
     "process_upload": grant_process_upload,
     "expire_assets": grant_expire_assets,
 }

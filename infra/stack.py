@@ -47,6 +47,15 @@ class MediaportStack(Stack):
                 **data_environment,
                 names.ENV_IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.table_name,
             },
+            "multipart": {
+                **data_environment,
+                names.ENV_IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.table_name,
+            },
+            # Only uppy opens and checks upload sessions.
+            "uppy": {
+                **data_environment,
+                names.ENV_SESSION_TABLE_NAME: storage.session_table.table_name,
+            },
             # The upload queue's maxReceiveCount: the last delivery leaves a final state.
             "process_upload": {
                 **data_environment,
@@ -93,6 +102,7 @@ class MediaportStack(Stack):
         CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         CfnOutput(self, "TableName", value=storage.table.table_name)
         CfnOutput(self, "IdempotencyTableName", value=storage.idempotency_table.table_name)
+        CfnOutput(self, "SessionTableName", value=storage.session_table.table_name)
         if api.users is not None:
             CfnOutput(self, "UserPoolId", value=api.users.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=api.users.client.user_pool_client_id)

@@ -1,4 +1,5 @@
-"""Storage: the media bucket (plus its access-log bucket), the asset and idempotency tables."""
+"""Storage: the media bucket (plus its access-log bucket), the asset, idempotency and
+upload-session tables."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from infra.definitions import (
     IDEMPOTENCY_TABLE,
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
+    SESSION_TABLE,
     LifecycleRule,
     TableDefinition,
 )
@@ -27,8 +29,8 @@ _PRIVATE_BUCKET = {
 
 
 class Storage(Construct):
-    """The media bucket and the asset table, removed or retained together (and the
-    idempotency table, which is always removed)."""
+    """The media bucket, the asset table and the upload-session table, removed or retained
+    together (and the idempotency table, which is always removed)."""
 
     def __init__(
         self,
@@ -89,6 +91,14 @@ class Storage(Construct):
             "AwsSolutions-DDB3",
             "Powertools idempotency records are short-lived (an hour by default) and hold no "
             "user data; restoring them to a point in time would only replay stale request keys.",
+        )
+        # Uppy upload sessions live an hour at most; kept or removed with the asset table.
+        self.session_table = _table(self, "UploadSessions", SESSION_TABLE, removal_policy)
+        acknowledge(
+            self.session_table,
+            "AwsSolutions-DDB3",
+            "Upload sessions expire within an hour and only name who may upload where; a "
+            "point-in-time restore would only bring back capabilities that have ended.",
         )
 
 

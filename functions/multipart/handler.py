@@ -3,12 +3,20 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaport import multipart, uploads
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport import idempotency, multipart, uploads
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    IdempotencyKey,
+    build_resolver,
+    caller_id,
+    idempotency_responses,
+    problem_responses,
+)
 from mediaport.api.schemas import (
     AbortMultipartRequest,
     AssetView,
@@ -28,7 +36,7 @@ from mediaport.services import current_services
 app = build_resolver()
 
 AssetId = Annotated[str, Path(description="The assetId from initiate.", pattern=ASSET_ID_PATTERN)]
-NOT_IN_PROGRESS = {
+NOT_IN_PROGRESS: dict[int, OpenAPIResponse] = {
     409: {
         **problem_responses(409)[409],
         "description": "The asset's upload is over (completed, aborted or expired), or it "
@@ -49,24 +57,43 @@ NOT_IN_PROGRESS = {
     responses={
         201: {"description": "The upload is started; upload its parts."},
         **problem_responses(400, 401, 503),
+        **idempotency_responses(),
     },
 )
 @tracer.capture_method
-def initiate(request: Annotated[MultipartInitiateRequest, Body()]) -> MultipartStarted:
+def initiate(
+    request: Annotated[MultipartInitiateRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> MultipartStarted:
     services = current_services()
-    started = multipart.start_multipart(services, caller_id(app), request.to_intent())
-    metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
-    asset, plan = started.asset, started.plan
-    # A declared size always has a plan, and a started upload its id.
-    assert plan is not None
-    assert asset.upload_id is not None
-    return MultipartStarted(
-        asset_id=asset.asset_id,
-        key=asset.key,
-        upload_id=asset.upload_id,
-        part_size=plan.part_size,
-        part_count=plan.part_count,
-        expires_at=started.expires_at,
+    user_id = caller_id(app)
+
+    def start_upload() -> MultipartStarted:
+        started = multipart.start_multipart(services, user_id, request.to_intent())
+        metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
+        asset, plan = started.asset, started.plan
+        # A declared size always has a plan, and a started upload its id.
+        assert plan is not None
+        assert asset.upload_id is not None
+        return MultipartStarted(
+            asset_id=asset.asset_id,
+            key=asset.key,
+            upload_id=asset.upload_id,
+            part_size=plan.part_size,
+            part_count=plan.part_count,
+            expires_at=started.expires_at,
+        )
+
+    return idempotency.run_once(
+        start_upload,
+        key=idempotency_key,
+        caller=user_id,
+        request=request,
+        response_model=MultipartStarted,
+        operation_name="multipart-initiate",
+        table_name=services.settings.idempotency_table_name,
+        # As presign's: a retry within the signing window gets the same upload.
+        response_valid_seconds=services.settings.presign_expires_seconds,
+        lambda_context=app.lambda_context,
     )
 
 
@@ -86,7 +113,7 @@ def initiate(request: Annotated[MultipartInitiateRequest, Body()]) -> MultipartS
 )
 @tracer.capture_method
 def sign(request: Annotated[SignPartsRequest, Body()]) -> SignedPartUrls:
-    checksums = {int(number): value for number, value in (request.checksums or {}).items()}
+    checksums = {item.part_number: item.checksum_sha256 for item in request.checksums or []}
     signed = multipart.sign_parts(
         current_services(), caller_id(app), request.asset_id, request.part_numbers, checksums
     )

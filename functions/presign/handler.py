@@ -2,37 +2,26 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import idempotency, uploads
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    IdempotencyKey,
+    build_resolver,
+    caller_id,
+    idempotency_responses,
+    problem_responses,
+)
 from mediaport.api.schemas import PresignRequest, UploadTicket
 from mediaport.api.views import ticket_view
 from mediaport.observability import logger, metrics, tracer
 from mediaport.services import current_services
 
 app = build_resolver()
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.HEADER,
-        description="Makes a retry safe: a repeat with the same key (per user) and the same "
-        "body answers the first ticket again instead of starting a second upload. Use a new "
-        "random key (a UUID) per upload and the same one for every retry of it. Remembered "
-        "until shortly before the ticket's URL expires.",
-        json_schema_extra={"pattern": idempotency.KEY_PATTERN},
-        examples=["0b6e2a4c-5d1f-4e8a-9c3b-7f2d1a6e8b90"],
-    ),
-]
-
-
-def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
-    return {status: {**problem_responses(status)[status], "description": description}}
 
 
 @app.post(
@@ -46,8 +35,7 @@ def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
     responses={
         201: {"description": "Upload straight to storage with this."},
         **problem_responses(400, 401, 503),
-        **_problem(409, "The first request with this Idempotency-Key is still running."),
-        **_problem(422, "This Idempotency-Key was already used with a different body."),
+        **idempotency_responses(),
     },
 )
 @tracer.capture_method

@@ -64,7 +64,8 @@ Mediaport local stack is up (Ctrl-C stops it)
   API          {config.api_url}            (demo page at /, Swagger UI at /docs)
   S3/AWS       {config.aws_endpoint}            (moto; dummy credentials, see .env.example)
   bucket       {config.bucket_name}
-  tables       {config.table_name}, {config.idempotency_table_name} (idempotency)
+  tables       {config.table_name}, {config.idempotency_table_name} (idempotency),
+               {config.session_table_name} (Uppy upload sessions)
   token        make token USER=alice       (or POST {config.api_url}/local/token)
   a token for dev-user, valid 12 hours:
 {token}

@@ -24,6 +24,7 @@ class LocalConfig:
     bucket_name: str = "mediaport-media"
     table_name: str = "mediaport-assets"
     idempotency_table_name: str = "mediaport-idempotency"
+    session_table_name: str = "mediaport-upload-sessions"
     allowed_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -40,6 +41,9 @@ class LocalConfig:
             table_name=os.environ.get(names.ENV_TABLE_NAME, "mediaport-assets"),
             idempotency_table_name=os.environ.get(
                 names.ENV_IDEMPOTENCY_TABLE_NAME, "mediaport-idempotency"
+            ),
+            session_table_name=os.environ.get(
+                names.ENV_SESSION_TABLE_NAME, "mediaport-upload-sessions"
             ),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
@@ -72,6 +76,7 @@ class LocalConfig:
             names.ENV_BUCKET_NAME: self.bucket_name,
             names.ENV_TABLE_NAME: self.table_name,
             names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
+            names.ENV_SESSION_TABLE_NAME: self.session_table_name,
             # The upload queue's maxReceiveCount, as provision.py makes it.
             names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
             "POWERTOOLS_SERVICE_NAME": "mediaport",

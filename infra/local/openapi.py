@@ -41,11 +41,16 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
         security_schemes=schemes,
         on_conflict="error",
     )
+    request_bodies: dict[str, dict[str, Any]] = {}
     for function in api_functions():
-        merge.add_schema(
-            lambdas.load_module(function).app.get_openapi_schema(security_schemes=schemes)
-        )
+        module = lambdas.load_module(function)
+        merge.add_schema(module.app.get_openapi_schema(security_schemes=schemes))
+        # A body the handler parses itself (not through Powertools) is described by it.
+        request_bodies.update(getattr(module, "OPENAPI_REQUEST_BODIES", {}))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    for route_key, body in request_bodies.items():
+        method, path = route_key.split(" ", 1)
+        document["paths"][path][method.lower()]["requestBody"] = body
     return _without_unused_schemas(_describe_the_gateway(_describe_our_validation(document)))
 
 
@@ -125,9 +130,16 @@ def _describe_the_gateway(document: dict[str, Any]) -> dict[str, Any]:
             "API Gateway: the request line and headers are over its 10,240-byte quota."
         )
         if "requestBody" in operation:
-            responses["413"] = _gateway_response(
-                "API Gateway: the body is over the 10 MB payload quota."
+            gateway_413 = _gateway_response(
+                "API Gateway: the body is over the 10 MB payload quota, or the event over "
+                "Lambda's 6 MB."
             )
+            if "413" in responses:
+                # Ours (problem+json) and the gateway's (JSON), by content type.
+                responses["413"]["content"].update(gateway_413["content"])
+                responses["413"]["description"] += " " + gateway_413["description"]
+            else:
+                responses["413"] = gateway_413
         if route.auth is Auth.ADMIN and "403" not in responses:
             raise ValueError(f"{route.route_key} is an admin route: document its 403")
         operation["responses"] = dict(sorted(responses.items()))

@@ -1,5 +1,5 @@
-"""Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset and
-idempotency tables, the upload queue and its DLQ.
+"""Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset,
+idempotency and upload-session tables, the upload queue and its DLQ.
 
 Everything the two stacks must agree on comes from ``infra.definitions``, the module
 ``infra/storage.py`` builds the deployed resources from. Used by the local stack against
@@ -19,6 +19,7 @@ from infra.definitions import (
     MAX_RECEIVE_COUNT,
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
+    SESSION_TABLE,
     UPLOAD_NOTIFICATION,
     LifecycleRule,
     TableDefinition,
@@ -36,6 +37,7 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     _create_bucket(s3, config, queues["queue_arn"])
     _create_table(dynamodb, config.table_name, ASSET_TABLE)
     _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
+    _create_table(dynamodb, config.session_table_name, SESSION_TABLE)
     return queues
 
 

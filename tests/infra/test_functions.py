@@ -66,11 +66,11 @@ def test_data_functions_know_the_table_and_bucket_and_health_does_not(synth: Syn
             assert env["MEDIAPORT_BUCKET_NAME"] == bucket, name
 
 
-def test_only_presign_knows_the_idempotency_table(synth: Synth) -> None:
+def test_only_the_routes_taking_an_idempotency_key_know_its_table(synth: Synth) -> None:
     idempotency = {"Ref": synth.logical_id(synth.storage.idempotency_table)}
     for name, fn in mediaport_functions(synth).items():
         env = fn["Environment"]["Variables"]
-        if name == "presign":
+        if name in ("presign", "multipart"):
             assert env["MEDIAPORT_IDEMPOTENCY_TABLE_NAME"] == idempotency
         else:
             assert "MEDIAPORT_IDEMPOTENCY_TABLE_NAME" not in env, name
@@ -97,3 +97,9 @@ def test_an_alarm_watches_the_dlq_and_each_functions_errors(synth: Synth) -> Non
     for alarm in alarms:
         assert alarm["Threshold"] == 0
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_only_uppy_knows_the_session_table(synth: Synth) -> None:
+    for name, fn in mediaport_functions(synth).items():
+        env = fn["Environment"]["Variables"]
+        assert ("MEDIAPORT_SESSION_TABLE_NAME" in env) is (name == "uppy"), name

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -23,6 +24,7 @@ from infra.local.tokens import DEV_SIGNING_KEY, dev_claims, issue_token
 from infra.routes import ROUTES, Auth, Route
 from tests import samples
 from tests.integration.conftest import Stack
+from tests.integration.test_direct_upload import form_data_request
 
 OWNER, STRANGER, ADMIN = "alice", "bob", "root"
 ANOTHER_KEY = "someone-elses-signing-key-of-32-bytes-or-more"
@@ -37,6 +39,8 @@ class Example:
     json: Any = None
     query_string: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # A raw body (a multipart form) instead of ``json``; its Content-Type goes in headers.
+    data: bytes | None = None
 
 
 def _alices_uploaded_png(stack: Stack) -> str:
@@ -90,6 +94,9 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     "GET /media": lambda stack: _a_listing_while_alice_has_an_asset(stack),
     "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
     # --- direct upload (POST /media/upload) ---
+    "POST /media/upload": lambda stack: Example(
+        "/media/upload", **form_data_request(("a.png", samples.png_bytes(), "image/png"))
+    ),
     # --- multipart ---
     "POST /media/upload/multipart/initiate": lambda stack: Example(
         "/media/upload/multipart/initiate",
@@ -107,7 +114,51 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
         "/media/upload/multipart/abort", json={"assetId": _alices_multipart_upload(stack)}
     ),
     # --- uppy sessions and the Companion contract ---
+    "POST /uploads/sessions": lambda stack: Example("/uploads/sessions", json={"scope": "GENERIC"}),
+    "DELETE /uploads/sessions/{token}": lambda stack: Example(
+        f"/uploads/sessions/{_alices_session(stack)}"
+    ),
+    "GET /uppy/{session}/s3/params": lambda stack: Example(
+        f"/uppy/{_alices_session(stack)}/s3/params", query_string="filename=a.png&type=image/png"
+    ),
+    "POST /uppy/{session}/s3/multipart": lambda stack: Example(
+        f"/uppy/{_alices_session(stack)}/s3/multipart",
+        json={"filename": "a.mp4", "type": "video/mp4", "metadata": {"name": "a.mp4"}},
+    ),
+    "GET /uppy/{session}/s3/multipart/{uploadId}/{partNumber}": lambda stack: _alices_uppy_upload(
+        stack, "/1"
+    ),
+    "GET /uppy/{session}/s3/multipart/{uploadId}": lambda stack: _alices_uppy_upload(stack),
+    "POST /uppy/{session}/s3/multipart/{uploadId}/complete": lambda stack: _alices_uppy_upload(
+        stack, "/complete", with_a_part=True
+    ),
+    "DELETE /uppy/{session}/s3/multipart/{uploadId}": lambda stack: _alices_uppy_upload(stack),
 }
+
+
+def _alices_session(stack: Stack) -> str:
+    """The token of a new upload session of Alice's (the last segment of its endpoint)."""
+    response = stack.call("POST", "/uploads/sessions", user=OWNER, json={"scope": "GENERIC"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.get_json()["companionEndpoint"]).rsplit("/", 1)[1]
+
+
+def _alices_uppy_upload(stack: Stack, suffix: str = "", with_a_part: bool = False) -> Example:
+    """A request naming Alice's multipart upload through her session (the session is the
+    capability: the Authorization header plays no part)."""
+    prefix = f"/uppy/{_alices_session(stack)}/s3/multipart"
+    upload = stack.call(
+        "POST", prefix, user=None, json={"filename": "a.pdf", "type": "application/pdf"}
+    ).get_json()
+    path = f"{prefix}/{upload['uploadId']}"
+    query = urlencode({"key": upload["key"]})
+    if not with_a_part:
+        return Example(f"{path}{suffix}", query_string=query)
+    url = stack.call("GET", f"{path}/1", user=None, query_string=query).get_json()["url"]
+    etag = requests.put(url, data=samples.PDF_BYTES, timeout=30).headers["ETag"]
+    return Example(
+        f"{path}{suffix}", query_string=query, json={"parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
 
 
 def _a_listing_while_alice_has_an_asset(stack: Stack) -> Example:
@@ -167,6 +218,10 @@ def expected_answer(route: Route, caller: str) -> str | int:
         if caller in REFUSED_BY_THE_AUTHORIZER:
             return UNAUTHORIZED
         return SERVED if caller == "admin" else 403
+    if route.auth is Auth.SESSION:
+        # The capability is the session token in the path (the example opens one for the
+        # owner); API Gateway checks no header, and the function ignores it.
+        return SERVED
     pytest.fail(f"{route.route_key}: the matrix does not know auth kind {route.auth!r}")
 
 
@@ -217,6 +272,7 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         method=route.method,
         headers=headers,
         json=example.json,
+        data=example.data,
         query_string=example.query_string,
     )
 
@@ -225,8 +281,9 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         assert response.status_code in _success_statuses(route), body
         if response.status_code != 204:
             assert response.mimetype == "application/json", body
-        if caller != "owner":
-            # Served to someone else: nothing of the owner's may be in it.
+        if caller != "owner" and route.auth.needs_token:
+            # Served to someone else: nothing of the owner's may be in it. (On a session
+            # route the path, not the header, says whose uploads these are.)
             for asset_id in _assets_of(stack, OWNER):
                 assert asset_id not in body, f"{caller} was shown {OWNER}'s asset {asset_id}"
     elif expected == UNAUTHORIZED:

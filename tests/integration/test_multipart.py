@@ -28,10 +28,18 @@ def mp4_of(size: int) -> bytes:
     return samples.MP4_BYTES + b"\x00" * (size - len(samples.MP4_BYTES))
 
 
-def initiate(stack: Stack, size: int, user: str = "alice", **body: Any) -> Any:
+def initiate(
+    stack: Stack,
+    size: int,
+    user: str | None = "alice",
+    headers: dict[str, str] | None = None,
+    **body: Any,
+) -> Any:
     body.setdefault("filename", "ride.mp4")
     body.setdefault("contentType", "video/mp4")
-    return stack.call("POST", f"{BASE}/initiate", user=user, json={"size": size, **body})
+    return stack.call(
+        "POST", f"{BASE}/initiate", user=user, json={"size": size, **body}, headers=headers or {}
+    )
 
 
 def started(stack: Stack, data: bytes, **body: Any) -> dict[str, Any]:
@@ -157,6 +165,20 @@ def test_initiate_refuses_what_the_scope_or_the_rules_do_not_allow(
     assert uploads_in_progress(stack) == []
 
 
+def test_a_retried_initiate_with_its_idempotency_key_gets_the_same_upload(stack: Stack) -> None:
+    key = {"Idempotency-Key": "0b6e2a4c-5d1f-4e8a-9c3b-7f2d1a6e8b90"}
+
+    first = initiate(stack, 20 * MIB, headers=key)
+    again = initiate(stack, 20 * MIB, headers=key)
+    other = initiate(stack, 30 * MIB, headers=key)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json() == first.get_json()
+    assert other.status_code == 422
+    assert len(stack.dynamodb.Table(stack.table).scan()["Items"]) == 1
+    assert uploads_in_progress(stack) == [first.get_json()["uploadId"]]
+
+
 def test_initiate_without_a_token_is_401(stack: Stack) -> None:
     assert initiate(stack, 10 * MIB, user=None).status_code == 401
 
@@ -185,7 +207,9 @@ def test_a_part_checksum_is_signed_into_its_url(stack: Stack) -> None:
     upload = started(stack, mp4_of(12 * MIB))
     digest = base64.b64encode(hashlib.sha256(b"part one").digest()).decode()
 
-    response = sign(stack, upload["assetId"], [1, 2], checksums={"1": digest})
+    response = sign(
+        stack, upload["assetId"], [1, 2], checksums=[{"partNumber": 1, "checksumSha256": digest}]
+    )
 
     urls = response.get_json()["urls"]
     first, second = (parse_qs(urlsplit(urls[n]).query) for n in ("1", "2"))
@@ -200,7 +224,18 @@ def test_a_part_checksum_is_signed_into_its_url(stack: Stack) -> None:
         ([4], {}, "partNumbers"),  # the plan has 3 parts
         (list(range(1, 102)), {}, "partNumbers"),
         ([], {}, "partNumbers"),
-        ([1], {"checksums": {"2": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}, "checksums"),
+        (
+            [1],
+            {
+                "checksums": [
+                    {
+                        "partNumber": 2,
+                        "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                    }
+                ]
+            },
+            "checksums",
+        ),
     ],
 )
 def test_signing_parts_outside_the_plan_is_400(

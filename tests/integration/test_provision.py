@@ -168,6 +168,14 @@ def test_the_local_idempotency_table_is_the_deployed_one(
     assert deployed["ttl"] == "expiration"
 
 
+def test_the_local_session_table_is_the_deployed_one(synth: Synth, local: dict[str, Any]) -> None:
+    deployed = template_table(synth.resource_of(synth.storage.session_table))
+    assert provisioned_table(local["dynamodb"], CONFIG.session_table_name) == deployed
+    assert deployed["keys"] == [{"AttributeName": "sessionId", "KeyType": "HASH"}]
+    assert deployed["ttl"] == "expiresAt"
+    assert deployed["stream"] is None
+
+
 # --- Functions -----------------------------------------------------------------------
 
 
@@ -179,6 +187,7 @@ def test_local_functions_see_every_mediaport_variable_the_stack_sets(synth: Synt
         if name.startswith("MEDIAPORT_")
     }
     assert "MEDIAPORT_IDEMPOTENCY_TABLE_NAME" in deployed
+    assert "MEDIAPORT_SESSION_TABLE_NAME" in deployed
     local = CONFIG.function_environment()
     assert deployed <= set(local)
     assert local["MEDIAPORT_IDEMPOTENCY_TABLE_NAME"] == "mediaport-idempotency"

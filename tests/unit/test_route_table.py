@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from infra.local.openapi import build_document
-from infra.routes import ROUTES, Auth, Route
+from infra.routes import ROUTES, UPPY_PREFIX, Auth, Route
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -33,9 +33,14 @@ def test_every_route_declares_who_may_call_it() -> None:
         assert route.not_owner_status in (None, 403, 404), route.route_key
 
 
-def test_only_the_health_check_is_public(document) -> None:
+def test_only_the_health_check_is_public_and_only_uppy_routes_take_a_session(document) -> None:
     public = {route.route_key for route in ROUTES if route.auth is Auth.PUBLIC}
     assert public == {"GET /health"}
+    # A capability token in the path stands in for the JWT under the Uppy prefix, and
+    # nowhere else.
+    for route in ROUTES:
+        under_prefix = route.path.startswith(f"{UPPY_PREFIX}/")
+        assert (route.auth is Auth.SESSION) is under_prefix, route.route_key
     for route in ROUTES:
         operation = _operation(document, route)
         assert ("security" in operation) is route.auth.needs_token, route.route_key

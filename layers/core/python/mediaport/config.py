@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     table_name: str = Field(min_length=3)
     bucket_name: str = Field(min_length=3)
     idempotency_table_name: str | None = None
+    # uppy only: where upload sessions (Uppy's capability URLs) are kept.
+    session_table_name: str | None = None
     region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("MEDIAPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -54,6 +56,9 @@ class Settings(BaseSettings):
     multipart_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * 1024**3)
     # Images with more pixels than this are rejected before they are decoded.
     max_image_pixels: int = Field(default=100_000_000, ge=1)
+    # How long an Uppy upload session (its companionEndpoint) lasts: at most an hour, so a
+    # leaked capability URL is worth no more than a leaked presigned one.
+    upload_session_seconds: int = Field(default=3600, ge=60, le=MAX_URL_EXPIRY_SECONDS)
     # Where ready media is served from when a CDN fronts the bucket (no trailing slash).
     public_base_url: str | None = None
 

@@ -37,10 +37,17 @@ STATUS_INDEX_SORT_KEY = "statusCreatedAt"
 IDEMPOTENCY_PARTITION_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
+# --- DynamoDB: the upload-session table (Uppy's capability URLs) ------------------------
+# Keyed by the SHA-256 of a session's token (never the token); TTL ends it for good.
+SESSION_TABLE_PARTITION_KEY = "sessionId"
+SESSION_TTL_ATTRIBUTE = "expiresAt"
+
 # --- Function environment: the variables the stack sets and the settings read ----------
 ENV_TABLE_NAME = "MEDIAPORT_TABLE_NAME"
 ENV_BUCKET_NAME = "MEDIAPORT_BUCKET_NAME"
 ENV_IDEMPOTENCY_TABLE_NAME = "MEDIAPORT_IDEMPOTENCY_TABLE_NAME"
+# uppy only: the upload-session table.
+ENV_SESSION_TABLE_NAME = "MEDIAPORT_SESSION_TABLE_NAME"
 # process_upload: the upload queue's maxReceiveCount, so it knows a delivery is the last.
 ENV_MAX_RECEIVE_COUNT = "MEDIAPORT_MAX_RECEIVE_COUNT"
 

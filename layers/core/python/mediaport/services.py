@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediaport.adapters.sessions import SessionTable
 from mediaport.adapters.tables import AssetTable
 from mediaport.config import Settings, get_settings
 
@@ -12,10 +13,21 @@ from mediaport.config import Settings, get_settings
 class Services:
     settings: Settings
     assets: AssetTable
+    # Only the functions given MEDIAPORT_SESSION_TABLE_NAME (uppy) have upload sessions.
+    sessions: SessionTable | None = None
 
 
 def services_for(settings: Settings) -> Services:
-    return Services(settings=settings, assets=AssetTable(settings.table_name, settings.region))
+    sessions = (
+        SessionTable(settings.session_table_name, settings.region)
+        if settings.session_table_name
+        else None
+    )
+    return Services(
+        settings=settings,
+        assets=AssetTable(settings.table_name, settings.region),
+        sessions=sessions,
+    )
 
 
 def current_services() -> Services:

@@ -89,7 +89,7 @@ class AssetRecord(Model):
     folder = UnicodeAttribute(null=True)
     alt_text = UnicodeAttribute(null=True, attr_name="altText")
     caption = UnicodeAttribute(null=True)
-    tags: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, null=True)
+    tags: ListAttribute[Any] = ListAttribute(of=UnicodeAttribute, null=True)
     upload_id = UnicodeAttribute(null=True, attr_name="uploadId")
     part_size = NumberAttribute(null=True, attr_name="partSize")
     part_count = NumberAttribute(null=True, attr_name="partCount")

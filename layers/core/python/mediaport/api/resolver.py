@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
+from mediaport import idempotency
 from mediaport.errors import (
     AdminRequired,
     InternalFailure,
@@ -24,6 +26,20 @@ from mediaport.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+# The Idempotency-Key request header of the routes that start an upload.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="Makes a retry safe: a repeat with the same key (per user) and the same "
+        "body answers the first response again instead of starting a second upload. Use a "
+        "new random key (a UUID) per upload and the same one for every retry of it. "
+        "Remembered until shortly before the presigned URLs expire.",
+        json_schema_extra={"pattern": idempotency.KEY_PATTERN},
+        examples=["0b6e2a4c-5d1f-4e8a-9c3b-7f2d1a6e8b90"],
+    ),
+]
 
 
 class FieldProblem(BaseModel):
@@ -64,6 +80,17 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
             "content": {PROBLEM_JSON: {"model": Problem}},
         }
         for status in statuses
+    }
+
+
+def idempotency_responses() -> dict[int, OpenAPIResponse]:
+    """The answers an Idempotency-Key adds to a route."""
+    return {
+        status: {**problem_responses(status)[status], "description": description}
+        for status, description in (
+            (409, "The first request with this Idempotency-Key is still running."),
+            (422, "This Idempotency-Key was already used with a different body."),
+        )
     }
 
 

@@ -6,7 +6,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 from mediaport.fields import (
     CHECKSUM_SHA256_PATTERN,
@@ -36,6 +43,16 @@ KnownMediaType = Literal[
 
 def _normalized(value: object) -> object:
     return normalize_media_type(value) if isinstance(value, str) else value
+
+
+def _whole(value: object) -> object:
+    # JSON has one number type: 12.0 is the integer 12 (JSON Schema says so too), while a
+    # string or a boolean stays what it is and is refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A count in JSON: a whole number, never a string or a boolean (strict), 12.0 allowed.
+WholeNumber = Annotated[int, BeforeValidator(_whole), Strict()]
 
 
 def _has_a_name(value: str) -> str:
@@ -109,10 +126,9 @@ class PresignRequest(RequestModel):
         "(image/jpg, audio/mp3) are normalised; the scope decides which are allowed.",
         examples=["image/jpeg"],
     )
-    size: int = Field(
+    size: WholeNumber = Field(
         gt=0,
         le=5 * 1024**4,
-        strict=True,
         description="The file's exact size in bytes.",
         examples=[482133],
     )
@@ -135,7 +151,9 @@ class PresignRequest(RequestModel):
     )
     folder: FolderPath | None = None
     checksum_sha256: ChecksumSha256 | None = Field(
-        default=None, description="PUT only: " + str(ChecksumSha256.__metadata__[0].description)
+        default=None,
+        description="PUT only: the SHA-256 of the bytes, base64. It is signed into the "
+        "upload, so S3 refuses any other bytes.",
     )
 
     @model_validator(mode="after")
@@ -242,7 +260,8 @@ AssetIdField = Annotated[
         examples=["6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"],
     ),
 ]
-PartNumber = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+# (Constraints before the validator: after it, pydantic documents them as "ge"/"le".)
+PartNumber = Annotated[int, Field(ge=1, le=10_000), BeforeValidator(_whole), Strict()]
 
 
 class MultipartInitiateRequest(RequestModel):
@@ -252,9 +271,7 @@ class MultipartInitiateRequest(RequestModel):
     content_type: Annotated[KnownMediaType, BeforeValidator(_normalized)] = Field(
         description="The file's media type (normalised as at presign).", examples=["video/mp4"]
     )
-    size: int = Field(
-        gt=0, le=5 * 1024**4, strict=True, description="The file's exact size in bytes."
-    )
+    size: WholeNumber = Field(gt=0, le=5 * 1024**4, description="The file's exact size in bytes.")
     scope: str = Field(
         default=DEFAULT_SCOPE, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
     )
@@ -286,16 +303,19 @@ class MultipartStarted(CamelModel):
     expires_at: datetime = Field(description="Complete the upload before this.")
 
 
+class PartChecksum(RequestModel):
+    part_number: PartNumber
+    checksum_sha256: ChecksumSha256
+
+
 class SignPartsRequest(RequestModel):
     asset_id: AssetIdField
     part_numbers: list[PartNumber] = Field(min_length=1, max_length=100)
-    checksums: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,4}$")], ChecksumSha256] | None = (
-        Field(
-            default=None,
-            max_length=100,
-            description="Optional SHA-256 (base64) per part number: signed into that part's "
-            "URL, so S3 refuses other bytes.",
-        )
+    checksums: list[PartChecksum] | None = Field(
+        default=None,
+        max_length=100,
+        description="Optional SHA-256 (base64) of parts among partNumbers: each is signed "
+        "into its part's URL, so S3 refuses other bytes.",
     )
 
 

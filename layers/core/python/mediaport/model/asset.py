@@ -112,7 +112,7 @@ class Asset(CamelModel):
     declared_type: str
     # None for an upload that declared no size (Uppy's calls carry none): then the scope's
     # maximum (signed into the POST policy, checked at verification) bounds it instead.
-    declared_size: int | None
+    declared_size: int | None = None
     profile_id: str | None = None
     # Library fields the uploader may set (DESIGN §3).
     folder: str | None = None
