@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/core/python
 -include .env
 export
 
-.PHONY: setup npm dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench clean
+.PHONY: setup npm dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench reconcile clean
 
 setup: $(INSTALLED)
 
@@ -35,10 +35,15 @@ $(NPM_INSTALLED): package.json package-lock.json
 dev: setup
 	$(BIN)/python -m infra.local
 
-## make token USER=alice [ADMIN=1]: print a dev JWT for the local stack (last line).
+## make token USER=alice [ADMIN=1] [TIER=pro]: print a dev JWT for the local stack (last line).
 # USER only counts when given on the command line (the shell's $$USER is not a choice).
 token: setup
-	@$(BIN)/python -m infra.local.tokens --user "$(if $(filter command line,$(origin USER)),$(USER),dev-user)" $(if $(ADMIN),--admin,)
+	@$(BIN)/python -m infra.local.tokens --user "$(if $(filter command line,$(origin USER)),$(USER),dev-user)" $(if $(ADMIN),--admin,) $(if $(TIER),--tier "$(TIER)",)
+
+## make reconcile [FIX=1]: recompute usage from the assets of the running local stack
+## (`make dev`) and print the drift; FIX=1 corrects it.
+reconcile: setup
+	$(BIN)/python -m infra.local.reconcile $(if $(FIX),--fix,)
 
 ## make test: lint, types, the OpenAPI staleness check, then every test.
 test: setup npm browser lint typecheck openapi-check

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from infra.config import DeploymentSettings
 from infra.constants import LOG_RETENTION, THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
+from infra.functions import MediaportFunction
 from infra.nag import acknowledge
 from infra.routes import ROUTES, Auth
 
@@ -53,9 +54,21 @@ class JsonAccessLogs:
 
 
 class UserDirectory(Construct):
-    """The default identity provider: a Cognito user pool and a public app client."""
+    """The default identity provider: a Cognito user pool and a public app client.
 
-    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy):
+    With ``tier_trigger``, users get a ``custom:tier`` attribute (set by an administrator,
+    never by the user's own client) that a pre-token-generation trigger copies into their
+    access tokens; access-token customization needs the Essentials (or Plus) plan.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        removal_policy: RemovalPolicy,
+        tier_trigger: bool = False,
+    ):
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -75,6 +88,12 @@ class UserDirectory(Construct):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             removal_policy=removal_policy,
+            custom_attributes=(
+                {"tier": cognito.StringAttribute(min_len=1, max_len=32, mutable=True)}
+                if tier_trigger
+                else None
+            ),
+            feature_plan=cognito.FeaturePlan.ESSENTIALS if tier_trigger else None,
         )
         self.client = self.user_pool.add_client(
             "WebClient",
@@ -83,7 +102,23 @@ class UserDirectory(Construct):
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
+            # A user must not choose their own tier: the client writes standard attributes only.
+            write_attributes=(
+                cognito.ClientAttributes().with_standard_attributes(
+                    email=True, fullname=True, preferred_username=True
+                )
+                if tier_trigger
+                else None
+            ),
         )
+        self.tier_trigger: MediaportFunction | None = None
+        if tier_trigger:
+            self.tier_trigger = MediaportFunction(self, "pre_token", layers=(), environment={})
+            self.user_pool.add_trigger(
+                cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+                self.tier_trigger.function,
+                cognito.LambdaVersion.V2_0,
+            )
         acknowledge(
             self.user_pool,
             "AwsSolutions-COG2",
@@ -130,7 +165,12 @@ class HttpApi(Construct):
         if settings.jwt_issuer is not None:
             issuer, audience = settings.jwt_issuer, list(settings.jwt_audience)
         else:
-            self.users = UserDirectory(self, "Cognito", removal_policy=settings.removal_policy)
+            self.users = UserDirectory(
+                self,
+                "Cognito",
+                removal_policy=settings.removal_policy,
+                tier_trigger=settings.tier_trigger,
+            )
             issuer, audience = self.users.issuer, self.users.audience
         self.authorizer = authorizers.HttpJwtAuthorizer(
             "JwtAuthorizer", issuer, jwt_audience=audience

@@ -23,6 +23,15 @@ def _as_list(value: object) -> tuple[str, ...]:
     return tuple(str(item).strip() for item in items if str(item).strip())
 
 
+def _as_flag(name: str, value: object) -> bool:
+    """Context arrives as a JSON boolean from cdk.json or a string from ``-c``."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     """What a deployer may choose; everything else is in ``infra.constants``."""
@@ -31,10 +40,16 @@ class DeploymentSettings:
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
     jwt_issuer: str | None = None
     jwt_audience: tuple[str, ...] = ()
+    # Whether the daily usage reconcile corrects the drift it finds (else only reports it).
+    reconcile_fix: bool = False
+    # Copy each user's custom:tier attribute into their access tokens (the stack's own
+    # user pool only: an external issuer puts the claim in its tokens itself).
+    tier_trigger: bool = False
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
-        """Read and validate allowedOrigins, removalPolicy, jwtIssuer and jwtAudience."""
+        """Read and validate allowedOrigins, removalPolicy, jwtIssuer, jwtAudience,
+        tierTrigger and reconcileFix."""
         origins = _as_list(node.try_get_context("allowedOrigins")) or DEFAULT_ALLOWED_ORIGINS
         policy_name = str(node.try_get_context("removalPolicy") or "retain").lower()
         if policy_name not in _REMOVAL_POLICIES:
@@ -45,9 +60,14 @@ class DeploymentSettings:
             raise ValueError("jwtIssuer and jwtAudience must be given together")
         if issuer and not str(issuer).startswith("https://"):
             raise ValueError("jwtIssuer must be an https:// URL")
+        tier_trigger = _as_flag("tierTrigger", node.try_get_context("tierTrigger"))
+        if tier_trigger and issuer:
+            raise ValueError("tierTrigger needs the stack's own user pool, not a jwtIssuer")
         return cls(
             allowed_origins=origins,
             removal_policy=_REMOVAL_POLICIES[policy_name],
             jwt_issuer=str(issuer) if issuer else None,
             jwt_audience=audience,
+            tier_trigger=tier_trigger,
+            reconcile_fix=_as_flag("reconcileFix", node.try_get_context("reconcileFix")),
         )

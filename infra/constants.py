@@ -48,6 +48,14 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     "direct_upload": FunctionSize(512, Duration.seconds(15)),
     # Uppy's Companion contract: sessions and signing; complete verifies as multipart does.
     "uppy": FunctionSize(512, Duration.seconds(15)),
+    # Cognito's pre-token-generation trigger (tierTrigger): copies one attribute into a
+    # claim; Cognito waits at most 5 seconds for it.
+    "pre_token": FunctionSize(128, Duration.seconds(5)),
+    # Reads one user's usage rows (one Query).
+    "usage": FunctionSize(256, Duration.seconds(10)),
+    # A daily pass over every user's assets and usage rows (one full scan of the asset
+    # table, a few Queries per user): minutes, not seconds, and little memory.
+    "reconcile_usage": FunctionSize(512, Duration.minutes(5)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the

@@ -95,7 +95,9 @@ class TableDefinition:
     """An on-demand table keyed by one string attribute."""
 
     partition_key: str
-    ttl_attribute: str
+    # None for a table whose items never expire.
+    ttl_attribute: str | None
+    sort_key: str | None = None
     indexes: tuple[SecondaryIndex, ...] = ()
     # DynamoDB's StreamViewType, or None for no stream.
     stream_view_type: str | None = None
@@ -104,7 +106,7 @@ class TableDefinition:
     @property
     def key_attributes(self) -> tuple[str, ...]:
         """Every attribute some key schema names (all strings), each once."""
-        keys = [self.partition_key]
+        keys = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
         for index in self.indexes:
             keys += [index.partition_key, index.sort_key]
         return tuple(dict.fromkeys(keys))
@@ -137,4 +139,15 @@ IDEMPOTENCY_TABLE = TableDefinition(
 SESSION_TABLE = TableDefinition(
     partition_key=names.SESSION_TABLE_PARTITION_KEY,
     ttl_attribute=names.SESSION_TTL_ATTRIBUTE,
+)
+
+# Per-user storage usage: one row per dimension ("total", "type#image", "scope#GENERIC",
+# "folder#trips"), changed only in the transactions that change the assets it counts.
+# Backed up like the asset table: the counts can be recomputed from it (reconcile), but
+# not the warning times.
+USAGE_TABLE = TableDefinition(
+    partition_key=names.USAGE_PARTITION_KEY,
+    sort_key=names.USAGE_SORT_KEY,
+    ttl_attribute=None,
+    point_in_time_recovery=True,
 )

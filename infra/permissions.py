@@ -94,13 +94,26 @@ def grant_idempotency(fn: MediaportFunction, storage: Storage) -> None:
     )
 
 
+def grant_usage_counting(fn: MediaportFunction, storage: Storage) -> None:
+    """A function that changes an asset's state changes its owner's usage in the same
+    transaction (TransactWriteItems is authorised per item: UpdateItem on each table),
+    and reads the totals for the early quota check and the storage warning."""
+    grant_table_items(fn, storage.usage_table, "Query", "UpdateItem")
+
+
+def grant_usage(fn: MediaportFunction, storage: Storage) -> None:
+    """Read the caller's usage rows (one Query)."""
+    grant_table_items(fn, storage.usage_table, "Query")
+
+
 def grant_health(fn: MediaportFunction, storage: Storage) -> None:
     """The health check touches no data."""
 
 
 def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
     """Create the PENDING asset (once per idempotency key) and sign a tagged PUT under
-    ``media/``."""
+    ``media/``; read the caller's usage for the early quota check."""
+    grant_usage(fn, storage)
     grant_table_items(fn, storage.table, "PutItem")
     grant_idempotency(fn, storage)
     grant_object_actions(
@@ -110,6 +123,7 @@ def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
 
 def grant_media(fn: MediaportFunction, storage: Storage) -> None:
     """Confirm (verify, mark READY or REJECTED), read and list (sign GET URLs)."""
+    grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_index_query(fn, storage.table, LISTING_INDEXES)
     grant_object_actions(
@@ -134,6 +148,7 @@ def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
     ``s3:ListMultipartUploadParts``, aborting ``s3:AbortMultipartUpload``. Initiate keeps
     idempotency records, as presign does.
     """
+    grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
     grant_idempotency(fn, storage)
     grant_object_actions(
@@ -155,6 +170,7 @@ def grant_direct_upload(fn: MediaportFunction, storage: Storage) -> None:
     """Record the PENDING asset, write the bytes the request carried under ``media/``
     (tagged pending), then verify them as confirm does: untag when READY, delete when
     rejected, and put the pending tag back if the READY write fails."""
+    grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
     grant_object_actions(
         fn,
@@ -172,6 +188,7 @@ def grant_direct_upload(fn: MediaportFunction, storage: Storage) -> None:
 def grant_uppy(fn: MediaportFunction, storage: Storage) -> None:
     """Open, check and revoke upload sessions; within one, what presign (a POST policy) and
     multipart do: start, sign, list, complete (verify) and abort uploads under ``media/``."""
+    grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.session_table, "PutItem", "GetItem", "UpdateItem")
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
     grant_object_actions(
@@ -195,6 +212,7 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
     DeleteObject on ``derived/`` too: when a READY object is overwritten with bytes that
     fail verification, its stale variants are deleted along with it.
     """
+    grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_object_actions(
         fn,
@@ -225,13 +243,24 @@ def grant_expire_assets(fn: MediaportFunction, storage: Storage) -> None:
     grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
 
 
+def grant_reconcile_usage(fn: MediaportFunction, storage: Storage) -> None:
+    """Recompute usage: scan the asset table for the owners of counted assets, page a
+    user's assets in one status through the status index, read and correct usage rows
+    (a Query per user, a Scan for the users with a total row, a conditional UpdateItem)."""
+    grant_table_items(fn, storage.table, "Scan")
+    grant_index_query(fn, storage.table, (names.STATUS_INDEX_NAME,))
+    grant_table_items(fn, storage.usage_table, "Query", "Scan", "UpdateItem")
+
+
 GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "health": grant_health,
     "presign": grant_presign,
     "media": grant_media,
+    "usage": grant_usage,
     "multipart": grant_multipart,
     "uppy": grant_uppy,
     "direct_upload": grant_direct_upload,
     "process_upload": grant_process_upload,
     "expire_assets": grant_expire_assets,
+    "reconcile_usage": grant_reconcile_usage,
 }

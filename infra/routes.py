@@ -60,6 +60,9 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/media/{id}/confirm", "media", not_owner_status=403),
     Route("GET", "/media", "media"),
     Route("GET", "/media/{id}", "media", not_owner_status=403),
+    # Storage usage against the caller's tier.
+    Route("GET", "/media/usage", "usage"),
+    Route("GET", "/media/usage/breakdown", "usage"),
     # Direct upload: the bytes in the request (small files only).
     Route("POST", "/media/upload", "direct_upload"),
     # S3 multipart. The asset is named in the body (or the path, for parts).
@@ -85,7 +88,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Functions that API Gateway does not call: they consume events.
-EVENT_FUNCTIONS: tuple[str, ...] = ("process_upload", "expire_assets")
+EVENT_FUNCTIONS: tuple[str, ...] = ("process_upload", "expire_assets", "reconcile_usage")
 
 
 def api_functions() -> list[str]:

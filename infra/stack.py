@@ -17,6 +17,7 @@ from infra.layers import Layers
 from infra.monitoring import Alarms
 from infra.permissions import GRANTS
 from infra.processing import UploadProcessing
+from infra.reconcile import UsageReconcile
 from infra.routes import EVENT_FUNCTIONS, api_functions
 from infra.storage import Storage
 from mediaport import names
@@ -39,6 +40,8 @@ class MediaportStack(Stack):
         data_environment = {
             names.ENV_TABLE_NAME: storage.table.table_name,
             names.ENV_BUCKET_NAME: storage.bucket.bucket_name,
+            # Every function that changes an asset's state changes its owner's usage too.
+            names.ENV_USAGE_TABLE_NAME: storage.usage_table.table_name,
         }
         # Each function sees the names of what it is granted, and nothing else.
         environments = {
@@ -88,6 +91,12 @@ class MediaportStack(Stack):
         expiry = AssetExpiry(
             self, "Expiry", table=storage.table, expirer=functions["expire_assets"].function
         )
+        UsageReconcile(
+            self,
+            "Reconcile",
+            reconciler=functions["reconcile_usage"].function,
+            fix=settings.reconcile_fix,
+        )
         Alarms(
             self,
             "Alarms",
@@ -102,6 +111,7 @@ class MediaportStack(Stack):
         CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         CfnOutput(self, "TableName", value=storage.table.table_name)
         CfnOutput(self, "IdempotencyTableName", value=storage.idempotency_table.table_name)
+        CfnOutput(self, "UsageTableName", value=storage.usage_table.table_name)
         CfnOutput(self, "SessionTableName", value=storage.session_table.table_name)
         if api.users is not None:
             CfnOutput(self, "UserPoolId", value=api.users.user_pool.user_pool_id)

@@ -15,6 +15,7 @@ from infra.definitions import (
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
     SESSION_TABLE,
+    USAGE_TABLE,
     LifecycleRule,
     TableDefinition,
 )
@@ -92,6 +93,8 @@ class Storage(Construct):
             "Powertools idempotency records are short-lived (an hour by default) and hold no "
             "user data; restoring them to a point in time would only replay stale request keys.",
         )
+        # Storage usage per user: kept or removed with the assets it counts.
+        self.usage_table = _table(self, "Usage", USAGE_TABLE, removal_policy)
         # Uppy upload sessions live an hour at most; kept or removed with the asset table.
         self.session_table = _table(self, "UploadSessions", SESSION_TABLE, removal_policy)
         acknowledge(
@@ -134,6 +137,7 @@ def _table(
         scope,
         construct_id,
         partition_key=_string(definition.partition_key),
+        sort_key=_string(definition.sort_key) if definition.sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=definition.point_in_time_recovery

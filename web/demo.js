@@ -1,5 +1,12 @@
 // The demo page: sign in with a local dev token, drop files, watch them become media.
-import { createUploadQueue, listAssets, listResumableUploads, MediaportError } from "./mediaport.js";
+import {
+  createUploadQueue,
+  getUsage,
+  getUsageBreakdown,
+  listAssets,
+  listResumableUploads,
+  MediaportError,
+} from "./mediaport.js";
 
 const SESSION_KEY = "mediaport.demo.session";
 const GALLERY_SIZE = 512;
@@ -8,12 +15,15 @@ const VIEWER_SIZE = 1024;
 // files from 32 MiB up in parts so that multipart, and resuming one after a reload, can
 // be seen with the scopes `make dev` starts with.
 const MULTIPART_THRESHOLD = 32 * 1024 * 1024;
+const QUOTA_EXCEEDED = "urn:mediaport:problem:quota-exceeded";
+const TYPE_LABELS = { image: "Images", video: "Video", audio: "Audio", document: "Documents", other: "Other" };
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   signInCard: $("sign-in-card"),
   signIn: $("sign-in"),
   userName: $("user-name"),
+  tier: $("tier"),
   signInError: $("sign-in-error"),
   session: $("session"),
   sessionUser: $("session-user"),
@@ -26,6 +36,12 @@ const ui = {
   resumable: $("resumable"),
   resumableList: $("resumable-list"),
   announcer: $("announcer"),
+  usageTier: $("usage-tier"),
+  usageMeter: $("usage-meter"),
+  usageFill: $("usage-fill"),
+  usageText: $("usage-text"),
+  usageWarning: $("usage-warning"),
+  usageTypes: $("usage-types"),
   gallery: $("gallery"),
   galleryEmpty: $("gallery-empty"),
   galleryCount: $("gallery-count"),
@@ -61,12 +77,14 @@ async function signIn(event) {
   event.preventDefault();
   ui.signInError.hidden = true;
   const userId = ui.userName.value.trim();
+  // No tier: the stack's default tier applies (MEDIAPORT_DEFAULT_TIER).
+  const tier = ui.tier.value.trim() || null;
   let response;
   try {
     response = await fetch("/local/token", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ userId }),
+      body: JSON.stringify({ userId, tier }),
     });
   } catch {
     return showSignInError("The local stack is not answering. Is `make dev` running?");
@@ -93,6 +111,11 @@ function signOut() {
   showResumable([]);
   ui.gallery.replaceChildren();
   galleryIds.clear();
+  usageRequest += 1;
+  ui.usageText.textContent = "Loading your usage…";
+  ui.usageTier.textContent = "";
+  ui.usageWarning.hidden = true;
+  ui.usageTypes.replaceChildren();
   updateGalleryCount();
   ui.workspace.hidden = true;
   ui.session.hidden = true;
@@ -107,6 +130,7 @@ function enterWorkspace() {
   ui.workspace.hidden = false;
   ui.dropzone.focus();
   loadGallery();
+  refreshUsage();
   listResumableUploads({ token: session.token }).then(showResumable, () => showResumable([]));
 }
 
@@ -155,15 +179,34 @@ function startUpload(file, scope) {
       announce(`${file.name} is ready.`);
       addToGallery(asset, { first: true });
     })
-    .catch((error) => {
-      const { status, text, detail } = describeFailure(error);
+    .catch(async (error) => {
+      const { status, text, detail } = isQuotaRefusal(error) ? await describeQuotaRefusal() : describeFailure(error);
       row.show(status, text, detail);
       announce(`${file.name}: ${text}. ${detail}`);
     })
     .finally(() => {
       inFlight.delete(controller);
       row.cancel.hidden = true;
+      refreshUsage();
     });
+}
+
+/** Refused before upload (403 quota-exceeded), or verified but REJECTED for the quota at READY. */
+function isQuotaRefusal(error) {
+  return error instanceof MediaportError && (error.type === QUOTA_EXCEEDED || error.rejectReason === "QUOTA_EXCEEDED");
+}
+
+async function describeQuotaRefusal() {
+  try {
+    const usage = await getUsage({ token: session.token });
+    return {
+      status: "rejected",
+      text: "Doesn't fit",
+      detail: `This file doesn't fit: ${formatBytes(usage.totalBytes)} of your ${formatBytes(usage.limitBytes)} are used.`,
+    };
+  } catch {
+    return { status: "rejected", text: "Doesn't fit", detail: "This file doesn't fit in your storage." };
+  }
 }
 
 function describeFailure(error) {
@@ -239,6 +282,54 @@ function uploadRow(file) {
       detail.hidden = !message;
     },
   };
+}
+
+// ---- usage ---------------------------------------------------------------------------
+
+// Uploads finish in any order: only the newest request's answer is shown.
+let usageRequest = 0;
+
+async function refreshUsage() {
+  if (!session) return;
+  const request = ++usageRequest;
+  const options = { token: session.token };
+  let usage, breakdown;
+  try {
+    [usage, breakdown] = await Promise.all([getUsage(options), getUsageBreakdown(options)]);
+  } catch (error) {
+    if (request === usageRequest) ui.usageText.textContent = `Could not read your usage (${error.message}).`;
+    return;
+  }
+  if (request === usageRequest) showUsage(usage, breakdown);
+}
+
+function showUsage(usage, breakdown) {
+  const percent = Math.min(100, Math.max(0, usage.percentUsed));
+  ui.usageTier.textContent = `${usage.tier} tier`;
+  ui.usageFill.style.width = `${percent}%`;
+  ui.usageMeter.setAttribute("aria-valuenow", String(Math.round(percent)));
+  ui.usageMeter.dataset.warning = usage.warning || "";
+  const files = `${usage.totalFiles} ${usage.totalFiles === 1 ? "file" : "files"}`;
+  ui.usageText.textContent = `${formatBytes(usage.totalBytes)} of ${formatBytes(usage.limitBytes)} used · ${files}`;
+  ui.usageWarning.dataset.warning = usage.warning || "";
+  ui.usageWarning.hidden = !usage.warning;
+  if (usage.warning === "EXCEEDED") ui.usageWarning.textContent = "Your storage is full: delete something to upload more.";
+  if (usage.warning === "APPROACHING") {
+    ui.usageWarning.textContent = `Your storage is almost full: ${formatBytes(usage.remainingBytes)} left.`;
+  }
+  const types = Object.entries(breakdown.byType || {}).filter(([, counter]) => counter.files > 0);
+  ui.usageTypes.replaceChildren(
+    ...types.map(([type, counter]) => {
+      const item = document.createElement("li");
+      item.dataset.type = type;
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      const label = document.createElement("strong");
+      label.textContent = TYPE_LABELS[type] || type;
+      item.append(swatch, label, ` ${formatBytes(counter.bytes)} · ${counter.files}`);
+      return item;
+    }),
+  );
 }
 
 // ---- resumable uploads -----------------------------------------------------------------
@@ -372,16 +463,18 @@ function updateGalleryCount() {
 
 // ---- helpers -------------------------------------------------------------------------
 
+/** Decimal units, as storage tiers are sold: a 3,000,000-byte tier reads "3 MB". */
 function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB"];
-  let value = bytes / 1024;
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
+  while (value >= 999.5 && unit < units.length - 1) {
+    value /= 1000;
     unit += 1;
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  const rounded = value < 10 ? value.toFixed(1).replace(/\.0$/, "") : value.toFixed(0);
+  return `${rounded} ${units[unit]}`;
 }
 
 function sentence(text) {

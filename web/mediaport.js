@@ -638,6 +638,33 @@ export function listAssets(options) {
   return makeClient(options).request("GET", `/media${suffix}`);
 }
 
+/**
+ * The caller's storage usage against the limits of their tier.
+ *
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{tier: string, totalBytes: number, totalFiles: number, limitBytes: number,
+ *          maxFiles: number, remainingBytes: number, percentUsed: number,
+ *          warning: null|"APPROACHING"|"EXCEEDED", storageWarningAt: string|null,
+ *          calculatedAt: string|null}>} `warning` is "APPROACHING" from 80 % of the tier's
+ *   bytes and "EXCEEDED" at 100 %.
+ */
+export function getUsage(options) {
+  return makeClient(options).request("GET", "/media/usage");
+}
+
+/**
+ * The caller's storage usage, broken down by type category, scope and top-level folder.
+ *
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{byType: Object<string, {bytes: number, files: number}>,
+ *          byScope: Object<string, {bytes: number, files: number}>,
+ *          byFolder: Object<string, {bytes: number, files: number}>}>} `byType` keys are
+ *   image, video, audio, document and other.
+ */
+export function getUsageBreakdown(options) {
+  return makeClient(options).request("GET", "/media/usage/breakdown");
+}
+
 /** Wait until a confirmed asset's processing has finished (or REJECTED, or the timeout). */
 async function waitUntilProcessed(client, assetId, { signal, timeout }) {
   const deadline = Date.now() + timeout;

@@ -1,6 +1,7 @@
 """POST /media/upload: a small file sent in the request itself, stored under the usual key
 and verified before the answer (the size limit and its arithmetic: mediaport.direct)."""
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -8,7 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import direct
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    build_resolver,
+    caller_id,
+    caller_tier,
+    problem_responses,
+)
 from mediaport.api.schemas import AssetView
 from mediaport.api.upload_form import read_direct_upload
 from mediaport.api.views import asset_view
@@ -90,7 +97,8 @@ def upload() -> AssetView:
     services = current_services()
     user_id = caller_id(app)
     request = read_direct_upload(app.current_event.raw_event)
-    asset = direct.upload_directly(services, user_id, request.intent, request.body)
+    intent = replace(request.intent, tier=caller_tier(app, services.settings))
+    asset = direct.upload_directly(services, user_id, intent, request.body)
     return asset_view(asset, services.settings)
 
 

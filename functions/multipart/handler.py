@@ -14,6 +14,7 @@ from mediaport.api.resolver import (
     IdempotencyKey,
     build_resolver,
     caller_id,
+    caller_tier,
     idempotency_responses,
     problem_responses,
 )
@@ -68,7 +69,9 @@ def initiate(
     user_id = caller_id(app)
 
     def start_upload() -> MultipartStarted:
-        started = multipart.start_multipart(services, user_id, request.to_intent())
+        started = multipart.start_multipart(
+            services, user_id, request.to_intent(caller_tier(app, services.settings))
+        )
         metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
         asset, plan = started.asset, started.plan
         # A declared size always has a plan, and a started upload its id.

@@ -13,6 +13,7 @@ from mediaport.api.resolver import (
     IdempotencyKey,
     build_resolver,
     caller_id,
+    caller_tier,
     idempotency_responses,
     problem_responses,
 )
@@ -46,7 +47,9 @@ def presign(
     user_id = caller_id(app)
 
     def start_upload() -> UploadTicket:
-        ticket = uploads.create_upload(services, user_id, request.to_intent())
+        ticket = uploads.create_upload(
+            services, user_id, request.to_intent(caller_tier(app, services.settings))
+        )
         metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
         return ticket_view(ticket)
 

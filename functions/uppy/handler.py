@@ -15,7 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import companion, sessions
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    build_resolver,
+    caller_id,
+    caller_tier,
+    problem_responses,
+)
 from mediaport.api.uppy import (
     MediaType,
     MultipartCompleted,
@@ -90,8 +96,13 @@ NOT_IN_PROGRESS = _problem(
 )
 @tracer.capture_method(capture_response=False)  # the answer holds the token
 def open_session(request: Annotated[OpenSessionRequest, Body()]) -> UploadSessionView:
+    services = current_services()
     opened = sessions.open_session(
-        current_services(), caller_id(app), request.scope, request.folder
+        services,
+        caller_id(app),
+        request.scope,
+        request.folder,
+        caller_tier(app, services.settings),
     )
     return UploadSessionView(
         companion_endpoint=f"{api_base_url(app.current_event)}/uppy/{opened.token}",

@@ -10,7 +10,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from infra.local.config import LocalConfig
-from infra.local.emulator import make_dynamodb_writes_atomic
+from infra.local.emulator import keep_aws_promises
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
@@ -24,7 +24,7 @@ def main() -> None:
     config = LocalConfig.from_environment()
     os.environ.update(config.function_environment())
 
-    make_dynamodb_writes_atomic()
+    keep_aws_promises()
     moto = ThreadedMotoServer(ip_address=config.host, port=config.aws_port, verbose=False)
     moto.start()
     queues = provision(config, config.aws_endpoint)
@@ -65,7 +65,7 @@ Mediaport local stack is up (Ctrl-C stops it)
   S3/AWS       {config.aws_endpoint}            (moto; dummy credentials, see .env.example)
   bucket       {config.bucket_name}
   tables       {config.table_name}, {config.idempotency_table_name} (idempotency),
-               {config.session_table_name} (Uppy upload sessions)
+               {config.session_table_name} (Uppy upload sessions), {config.usage_table_name} (usage)
   token        make token USER=alice       (or POST {config.api_url}/local/token)
   a token for dev-user, valid 12 hours:
 {token}

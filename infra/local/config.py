@@ -25,6 +25,7 @@ class LocalConfig:
     table_name: str = "mediaport-assets"
     idempotency_table_name: str = "mediaport-idempotency"
     session_table_name: str = "mediaport-upload-sessions"
+    usage_table_name: str = "mediaport-usage"
     allowed_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -45,6 +46,7 @@ class LocalConfig:
             session_table_name=os.environ.get(
                 names.ENV_SESSION_TABLE_NAME, "mediaport-upload-sessions"
             ),
+            usage_table_name=os.environ.get(names.ENV_USAGE_TABLE_NAME, "mediaport-usage"),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
 
@@ -77,6 +79,9 @@ class LocalConfig:
             names.ENV_TABLE_NAME: self.table_name,
             names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
             names.ENV_SESSION_TABLE_NAME: self.session_table_name,
+            names.ENV_USAGE_TABLE_NAME: self.usage_table_name,
+            # reconcile_usage reports only, as the stack's default (make reconcile FIX=1).
+            names.ENV_RECONCILE_FIX: "false",
             # The upload queue's maxReceiveCount, as provision.py makes it.
             names.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
             "POWERTOOLS_SERVICE_NAME": "mediaport",

@@ -43,7 +43,10 @@ class Gateway:
 
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
-        self.routes = [(route, _path_pattern(route.path)) for route in ROUTES]
+        # As API Gateway: a literal segment wins over a parameter (/media/usage is not
+        # /media/{id}), so routes with fewer parameters are tried first.
+        ordered = sorted(ROUTES, key=lambda route: route.path.count("{"))
+        self.routes = [(route, _path_pattern(route.path)) for route in ordered]
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -120,17 +123,17 @@ class Gateway:
         payload = request.get_json(silent=True) or {}
         user = str(payload.get("userId", "")).strip()
         if not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", user):
-            return _json(
-                {
-                    "type": "urn:mediaport:problem:invalid-request",
-                    "title": "The request is not valid",
-                    "status": 400,
-                    "detail": "userId must be 1-64 letters, digits or ._@-",
-                },
-                400,
-                content_type="application/problem+json",
-            )
-        return _json({"token": issue_token(user), "userId": user}, 200)
+            return _invalid_token_request("userId must be 1-64 letters, digits or ._@-")
+        # No tier (absent, null or blank) leaves the stack's default tier to apply.
+        tier = payload.get("tier")
+        if isinstance(tier, str):
+            tier = tier.strip() or None
+        if tier is not None and not (
+            isinstance(tier, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,32}", tier)
+        ):
+            return _invalid_token_request("tier must be 1-32 letters, digits or _-")
+        body = {"token": issue_token(user, tier=tier), "userId": user, "tier": tier}
+        return _json(body, 200)
 
     def _add_cors(self, request: Request, response: Response) -> None:
         origin = request.headers.get("Origin")
@@ -143,6 +146,19 @@ class Gateway:
             response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
             response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
             response.headers["Access-Control-Max-Age"] = "3000"
+
+
+def _invalid_token_request(detail: str) -> Response:
+    return _json(
+        {
+            "type": "urn:mediaport:problem:invalid-request",
+            "title": "The request is not valid",
+            "status": 400,
+            "detail": detail,
+        },
+        400,
+        content_type="application/problem+json",
+    )
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:

@@ -21,6 +21,7 @@ from infra.definitions import (
     MEDIA_LIFECYCLE,
     SESSION_TABLE,
     UPLOAD_NOTIFICATION,
+    USAGE_TABLE,
     LifecycleRule,
     TableDefinition,
 )
@@ -38,6 +39,7 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     _create_table(dynamodb, config.table_name, ASSET_TABLE)
     _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
     _create_table(dynamodb, config.session_table_name, SESSION_TABLE)
+    _create_table(dynamodb, config.usage_table_name, USAGE_TABLE)
     return queues
 
 
@@ -147,7 +149,14 @@ def _create_table(dynamodb: Any, name: str, definition: TableDefinition) -> None
         }
     dynamodb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": definition.partition_key, "KeyType": "HASH"}],
+        KeySchema=[
+            {"AttributeName": definition.partition_key, "KeyType": "HASH"},
+            *(
+                [{"AttributeName": definition.sort_key, "KeyType": "RANGE"}]
+                if definition.sort_key
+                else []
+            ),
+        ],
         AttributeDefinitions=[
             {"AttributeName": attribute, "AttributeType": "S"}
             for attribute in definition.key_attributes
@@ -156,10 +165,11 @@ def _create_table(dynamodb: Any, name: str, definition: TableDefinition) -> None
         **options,
     )
     dynamodb.get_waiter("table_exists").wait(TableName=name)
-    dynamodb.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": definition.ttl_attribute},
-    )
+    if definition.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": definition.ttl_attribute},
+        )
     if definition.point_in_time_recovery:
         dynamodb.update_continuous_backups(
             TableName=name,

@@ -18,6 +18,9 @@ from mediaport.names import ADMIN_GROUP, GROUPS_CLAIM
 DEV_SIGNING_KEY = "mediaport-local-dev-signing-key-not-a-secret"
 DEV_ISSUER = "https://mediaport.local/dev-issuer"
 DEV_AUDIENCE = "mediaport-local"
+# The claim the functions read the caller's storage tier from (MEDIAPORT_TIER_CLAIM's
+# default): the same name the Cognito trigger puts in access tokens on AWS.
+TIER_CLAIM = "custom:tier"
 _ALGORITHM = "HS256"
 
 
@@ -26,7 +29,11 @@ class InvalidToken(Exception):
 
 
 def dev_claims(
-    user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600
+    user_id: str,
+    *,
+    admin: bool = False,
+    tier: str | None = None,
+    lifetime_seconds: int = 12 * 3600,
 ) -> dict[str, Any]:
     """The claims of a dev token for ``user_id``, shaped like a Cognito access token."""
     now = int(time.time())
@@ -43,12 +50,21 @@ def dev_claims(
     }
     if admin:
         claims[GROUPS_CLAIM] = [ADMIN_GROUP]
+    if tier is not None:
+        claims[TIER_CLAIM] = tier
     return claims
 
 
-def issue_token(user_id: str, *, admin: bool = False, lifetime_seconds: int = 12 * 3600) -> str:
-    """A signed dev token for ``user_id`` (``admin`` puts it in the admin group)."""
-    claims = dev_claims(user_id, admin=admin, lifetime_seconds=lifetime_seconds)
+def issue_token(
+    user_id: str,
+    *,
+    admin: bool = False,
+    tier: str | None = None,
+    lifetime_seconds: int = 12 * 3600,
+) -> str:
+    """A signed dev token for ``user_id`` (``admin`` puts it in the admin group; ``tier``
+    names its storage tier, else the stack's default tier applies)."""
+    claims = dev_claims(user_id, admin=admin, tier=tier, lifetime_seconds=lifetime_seconds)
     return jwt.encode(claims, DEV_SIGNING_KEY, algorithm=_ALGORITHM)
 
 
@@ -92,9 +108,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Print a dev JWT for the local stack.")
     parser.add_argument("--user", default="dev-user", help="the token's subject (user id)")
     parser.add_argument("--admin", action="store_true", help="put the user in the admin group")
+    parser.add_argument(
+        "--tier", default=None, help="the storage tier (default: the stack's default tier)"
+    )
     args = parser.parse_args()
-    print(f"# dev token for {args.user!r} (local stack only; valid 12 hours)")
-    print(issue_token(args.user, admin=args.admin))
+    tier = f", tier {args.tier!r}" if args.tier else ""
+    print(f"# dev token for {args.user!r}{tier} (local stack only; valid 12 hours)")
+    print(issue_token(args.user, admin=args.admin, tier=args.tier or None))
 
 
 if __name__ == "__main__":

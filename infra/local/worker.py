@@ -31,6 +31,8 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 STREAM_BATCH_SIZE = 100
 # Like the deployed mapping's retry attempts: then the batch is skipped (and logged).
 STREAM_MAX_RETRIES = 3
+# Batches read from one shard in one poll: a busy stream is caught up within a poll or two.
+STREAM_MAX_BATCHES = 50
 
 
 class EventWorker(threading.Thread):
@@ -94,7 +96,11 @@ class StreamWorker(threading.Thread):
             config=Config(account_id_endpoint_mode="disabled"),
         )
         self._stopping = threading.Event()
-        self._iterators: dict[str, str | None] = {}
+        # Where each shard is to be read from next: (iterator type, sequence number). A
+        # fresh iterator each batch: moto replaces a table's stream shard object when it
+        # rolls back a cancelled transaction, and an iterator kept across that would keep
+        # reading the old one (and never see another record).
+        self._positions: dict[str, tuple[str, str | None]] = {}
         self._failures: dict[str, int] = {}
         # Keys of the items this worker deleted as TTL would: their REMOVE records are
         # marked with TTL's identity, as DynamoDB marks its own.
@@ -154,13 +160,23 @@ class StreamWorker(threading.Thread):
         return delivered
 
     def _poll_shard(self, stream_arn: str, shard_id: str) -> int:
-        if shard_id not in self._iterators:
-            self._iterators[shard_id] = self.streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-        iterator = self._iterators[shard_id]
-        if iterator is None:  # a closed shard, read to its end
-            return 0
+        """Read one shard up to where it ends now (as Lambda keeps polling a busy shard),
+        at most ``STREAM_MAX_BATCHES`` batches a poll."""
+        delivered = 0
+        for _batch in range(STREAM_MAX_BATCHES):
+            handed, read = self._read_batch(stream_arn, shard_id)
+            delivered += handed
+            if not read:
+                break
+        return delivered
+
+    def _read_batch(self, stream_arn: str, shard_id: str) -> tuple[int, int]:
+        """One batch of a shard: (records handed to expire_assets, records read)."""
+        kind, sequence = self._positions.get(shard_id, ("TRIM_HORIZON", None))
+        at = {"SequenceNumber": sequence} if sequence is not None else {}
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=kind, **at
+        )["ShardIterator"]
         response = self.streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH_SIZE)
         # The deployed mapping's filter: only the REMOVE records TTL made reach the function.
         records = [
@@ -176,20 +192,17 @@ class StreamWorker(threading.Thread):
             if failed and attempts <= STREAM_MAX_RETRIES:
                 # Lambda retries a stream batch from the first failed record.
                 self._failures[shard_id] = attempts
-                self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=stream_arn,
-                    ShardId=shard_id,
-                    ShardIteratorType="AT_SEQUENCE_NUMBER",
-                    SequenceNumber=failed[0],
-                )["ShardIterator"]
-                return len(records)
+                self._positions[shard_id] = ("AT_SEQUENCE_NUMBER", failed[0])
+                return len(records), 0
             if failed:
                 log.error("expire_assets kept failing; records skipped: %s", failed)
             for record in records:
                 self._expired_keys.discard(_key_id(record["dynamodb"]["Keys"]))
         self._failures.pop(shard_id, None)
-        self._iterators[shard_id] = response.get("NextShardIterator")
-        return len(records)
+        if response.get("Records"):
+            last = response["Records"][-1]["dynamodb"]["SequenceNumber"]
+            self._positions[shard_id] = ("AFTER_SEQUENCE_NUMBER", last)
+        return len(records), len(response.get("Records", []))
 
     def _lambda_record(self, record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
         """A stream record as Lambda hands it over: epoch times, the source ARN, TTL's

@@ -57,6 +57,14 @@ def local_stack() -> Iterator[LocalStack]:
         "PYTHONUNBUFFERED": "1",
         # The defaults stop at 100 MiB; large uploads (multipart, Uppy) go to this one.
         "MEDIAPORT_SCOPES": json.dumps({LARGE_SCOPE: LARGE_SCOPE_POLICY}),
+        # The default tiers, plus the small one test_usage_race.py fills.
+        "MEDIAPORT_TIERS": json.dumps(
+            {
+                "free": {"storageBytes": 1024**3, "maxFiles": 10_000},
+                "pro": {"storageBytes": 100 * 1024**3, "maxFiles": 1_000_000},
+                "race": {"storageBytes": 3_000_000, "maxFiles": 1000},
+            }
+        ),
     }
     with log.open("w") as output:
         process = subprocess.Popen(

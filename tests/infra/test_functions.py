@@ -82,6 +82,7 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     assert 1024 <= processor["MemorySize"] <= 2048
     assert processor["Timeout"] == 60
     expirer = functions.pop("expire_assets")  # a few S3 deletes per record, in the background
+    functions.pop("reconcile_usage")  # a daily batch over every user: minutes, not seconds
     assert (expirer["MemorySize"], expirer["Timeout"]) == (256, 30)
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name

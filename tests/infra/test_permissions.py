@@ -50,6 +50,7 @@ def resource_names(synth: Synth) -> dict[str, str]:
         synth.logical_id(storage.table): "assets",
         synth.logical_id(storage.idempotency_table): "idempotency",
         synth.logical_id(storage.session_table): "sessions",
+        synth.logical_id(storage.usage_table): "usage",
         synth.logical_id(storage.bucket): "bucket",
     }
 
@@ -122,6 +123,8 @@ def test_presign_can_only_put_pending_uploads_under_media(synth: Synth) -> None:
 def test_presign_creates_assets_and_keeps_idempotency_records(synth: Synth) -> None:
     assert grants(synth, "presign", "dynamodb") == {
         "assets": {"dynamodb:PutItem"},
+        # The early quota check reads the caller's usage; presign changes no state.
+        "usage": {"dynamodb:Query"},
         # What Powertools' DynamoDBPersistenceLayer calls.
         "idempotency": {
             "dynamodb:GetItem",
@@ -153,6 +156,8 @@ def test_media_reads_and_updates_assets_and_queries_only_the_listing_indexes(
         "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "assets/index/byOwner": {"dynamodb:Query"},
         "assets/index/byOwnerStatus": {"dynamodb:Query"},
+        # Usage changes in the same transaction as the state it counts.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
     }
 
 
@@ -171,7 +176,9 @@ def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> 
 
 def test_process_upload_reads_and_updates_assets_only(synth: Synth) -> None:
     assert grants(synth, "process_upload", "dynamodb") == {
-        "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+        "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # Usage changes in the same transaction as the state it counts.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
     }
 
 
@@ -210,6 +217,8 @@ def test_multipart_works_on_uploads_under_media_only(synth: Synth) -> None:
     }
     assert grants(synth, "multipart", "dynamodb") == {
         "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # Usage changes in the same transaction as the state it counts.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
         # Initiate takes an Idempotency-Key, as presign does.
         "idempotency": {
             "dynamodb:GetItem",
@@ -237,7 +246,9 @@ def test_direct_upload_writes_and_verifies_uploads_under_media_only(synth: Synth
         "bucket": {"s3:ListBucket"},
     }
     assert grants(synth, "direct_upload", "dynamodb") == {
-        "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}
+        "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # Usage changes in the same transaction as the state it counts.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
     }
     assert list_bucket_conditions(synth, "direct_upload") == [
         {"StringLike": {"s3:prefix": ["media/*"]}}
@@ -262,6 +273,8 @@ def test_uppy_keeps_sessions_and_works_on_uploads_under_media_only(synth: Synth)
     assert grants(synth, "uppy", "dynamodb") == {
         "sessions": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
         "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+        # Usage changes in the same transaction as the state it counts.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
     }
     assert list_bucket_conditions(synth, "uppy") == [{"StringLike": {"s3:prefix": ["media/*"]}}]
 
@@ -269,6 +282,11 @@ def test_uppy_keeps_sessions_and_works_on_uploads_under_media_only(synth: Synth)
 def test_only_uppy_reaches_the_session_table(synth: Synth) -> None:
     for function in ("health", "presign", "media", "multipart", "process_upload", "expire_assets"):
         assert "sessions" not in grants(synth, function, "dynamodb"), function
+
+
+def test_usage_only_reads_the_usage_table(synth: Synth) -> None:
+    assert grants(synth, "usage", "dynamodb") == {"usage": {"dynamodb:Query"}}
+    assert grants(synth, "usage", "s3") == {}
 
 
 def test_health_touches_no_data(synth: Synth) -> None:
@@ -301,3 +319,19 @@ def test_only_process_upload_consumes_the_queue(synth: Synth) -> None:
     for function in ("health", "presign", "media", "process_upload"):
         sqs = {a for s in policy_of(synth, function) for a in as_list(s["Action"]) if "sqs:" in a}
         assert bool(sqs) == (function == "process_upload"), function
+
+
+def test_reconcile_usage_reads_assets_and_corrects_only_usage_rows(synth: Synth) -> None:
+    usage = synth.logical_id(synth.storage.usage_table)
+    found = {
+        ("usage" if usage in resource else resource): actions
+        for resource, actions in grants(synth, "reconcile_usage", "dynamodb").items()
+    }
+    assert found == {
+        # One scan for the owners of counted assets; a user's assets by status.
+        "assets": {"dynamodb:Scan"},
+        "assets/index/byOwnerStatus": {"dynamodb:Query"},
+        # A user's rows, the users with a total row, the conditional correction.
+        "usage": {"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
+    }
+    assert grants(synth, "reconcile_usage", "s3") == {}

@@ -14,7 +14,7 @@ from moto import mock_aws
 from werkzeug.test import Client, TestResponse
 
 from infra.local.config import LocalConfig
-from infra.local.emulator import make_dynamodb_writes_atomic
+from infra.local.emulator import keep_aws_promises
 from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
@@ -103,7 +103,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     get_settings.cache_clear()
     storage.s3_client.cache_clear()
     idempotency.clear_stores()
-    make_dynamodb_writes_atomic()
+    keep_aws_promises()
     with mock_aws():
         queues = provision(CONFIG)
         yield Stack(

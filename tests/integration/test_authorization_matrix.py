@@ -93,6 +93,9 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     ),
     "GET /media": lambda stack: _a_listing_while_alice_has_an_asset(stack),
     "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
+    # --- usage ---
+    "GET /media/usage": lambda stack: Example("/media/usage"),
+    "GET /media/usage/breakdown": lambda stack: Example("/media/usage/breakdown"),
     # --- direct upload (POST /media/upload) ---
     "POST /media/upload": lambda stack: Example(
         "/media/upload", **form_data_request(("a.png", samples.png_bytes(), "image/png"))

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from infra.local.lambdas import invoke
 from infra.local.worker import StreamWorker
@@ -125,8 +126,9 @@ def test_a_failed_ready_write_puts_the_pending_tag_back(stack: Stack) -> None:
     assert pending_tagged(stack, ticket["key"])
     table_client = current_services().assets.record._get_connection().connection.client
 
-    # DynamoDB fails the READY write (after the object was untagged for it).
-    with aws_fails(table_client, "UpdateItem", code="InternalServerError") as hit:
+    # DynamoDB fails the READY write (with its usage, one transaction; after the object
+    # was untagged for it).
+    with aws_fails(table_client, "TransactWriteItems", code="InternalServerError") as hit:
         response = stack.call("PATCH", f"/media/{ticket['assetId']}/confirm")
     assert hit
     assert response.status_code == 503
@@ -228,3 +230,45 @@ def test_a_processed_image_is_not_touched_by_expiry(stack: Stack) -> None:
     expire_as_ttl_would(stack, days_from_now=365)
     assert stack.asset_item(asset_id)["status"] == "READY"
     assert len(derived_keys(stack, asset_id)) == 3
+
+
+def test_untagging_an_object_a_racing_rejection_deleted_is_not_an_outage(stack: Stack) -> None:
+    # Confirm clears the pending tag just as the event path's rejection deletes the object:
+    # S3 answers NoSuchKey (the local stack's emulator is patched to, as moto 5.2.5 fails).
+    ticket = stack.start_upload(encode(photo(60, 40), "JPEG"), "image/jpeg")
+    stack.s3.delete_object(Bucket=stack.bucket, Key=ticket["key"])
+
+    storage.clear_tags(stack.bucket, ticket["key"])  # no StorageUnavailable
+
+    assert not stack.object_exists(ticket["key"])
+
+
+def test_the_stream_worker_keeps_reading_after_a_cancelled_transaction(stack: Stack) -> None:
+    # Given the worker has read the stream, and then a transaction on the table was
+    # cancelled (as a confirm racing the S3 event makes one; moto rebuilds the table's
+    # stream shard when it rolls one back)
+    worker = StreamWorker(stack.table, REGION, None)
+    worker.poll_once()
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        stack.dynamodb.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": stack.table,
+                        "Key": {"assetId": {"S": "no-such-asset"}},
+                        "ConditionExpression": "attribute_exists(assetId)",
+                    }
+                }
+            ]
+        )
+    ticket = stack.start_upload(HTML_BYTES, "image/png")
+    assert len(deliver(stack, receive_all(stack))) == 0  # REJECTED
+    leftover = f"derived/alice/{ticket['assetId']}/0123abcd/128.webp"
+    stack.s3.put_object(Bucket=stack.bucket, Key=leftover, Body=b"left over")
+
+    # When the REJECTED record expires, the same worker still hands its removal on.
+    worker.expire_due_items(now=time.time() + 31 * 24 * 3600)
+    worker.poll_once()
+
+    assert stack.asset_item(ticket["assetId"]) == {}
+    assert not stack.object_exists(leftover)

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import GetError
 
-from mediaport.adapters.tables import _translated
+from mediaport.adapters.tables import translated
 from mediaport.config import get_settings
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.observability import logger
@@ -58,7 +58,7 @@ def _table_error(code: str) -> GetError:
     ],
 )
 def test_only_a_real_outage_is_a_503(code: str, answer: type[Exception]) -> None:
-    with pytest.raises(answer) as raised, _translated("read asset"):
+    with pytest.raises(answer) as raised, translated("read asset"):
         raise _table_error(code)
 
     assert "internal text" not in str(raised.value)

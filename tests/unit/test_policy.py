@@ -23,7 +23,9 @@ def test_configuration_replaces_and_adds_scopes(monkeypatch) -> None:
         '{"PROFILE_AVATAR": {"types": ["image/png"], "maxBytes": 1024},'
         ' "BANNER": {"types": ["image/webp"], "maxBytes": 4096}}',
     )
-    table = scope_table(Settings(table_name="assets", bucket_name="media").scopes)
+    table = scope_table(
+        Settings(table_name="assets", bucket_name="media", usage_table_name="usage").scopes
+    )
     assert table["PROFILE_AVATAR"].types == {"image/png"}
     assert table["PROFILE_AVATAR"].max_bytes == 1024
     assert table["BANNER"].max_bytes == 4096

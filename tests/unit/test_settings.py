@@ -30,11 +30,16 @@ def test_no_default_names_a_resource(environment) -> None:
 
 @pytest.mark.parametrize("name", ["presign_expires_seconds", "download_expires_seconds"])
 def test_url_expiries_are_capped_at_what_role_credentials_can_honour(name: str) -> None:
-    base = {"table_name": "assets", "bucket_name": "media"}
+    base = {"table_name": "assets", "bucket_name": "media", "usage_table_name": "usage"}
     assert getattr(Settings(**base, **{name: MAX_URL_EXPIRY_SECONDS}), name) == 3600
     with pytest.raises(ValueError, match="less than or equal to 3600"):
         Settings(**base, **{name: MAX_URL_EXPIRY_SECONDS + 1})
 
 
 def test_rejected_records_expire_after_thirty_days_by_default() -> None:
-    assert Settings(table_name="assets", bucket_name="media").rejected_ttl_seconds == 30 * 86400
+    assert (
+        Settings(
+            table_name="assets", bucket_name="media", usage_table_name="usage"
+        ).rejected_ttl_seconds
+        == 30 * 86400
+    )

@@ -10,11 +10,15 @@ from typing import Any
 
 import jwt
 import pytest
+from werkzeug.test import Client
 
+from infra.local.config import LocalConfig
+from infra.local.gateway import Gateway
 from infra.local.tokens import (
     DEV_AUDIENCE,
     DEV_ISSUER,
     DEV_SIGNING_KEY,
+    TIER_CLAIM,
     InvalidToken,
     dev_claims,
     issue_token,
@@ -28,6 +32,46 @@ def test_a_dev_token_verifies_to_its_claims() -> None:
     claims = verify_authorization(f"Bearer {issue_token('alice', admin=True)}")
     assert claims["sub"] == "alice"
     assert claims["cognito:groups"] == ["admin"]
+
+
+def test_a_dev_token_with_a_tier_carries_it_in_the_custom_tier_claim() -> None:
+    claims = verify_authorization(f"Bearer {issue_token('alice', tier='pro')}")
+    assert TIER_CLAIM == "custom:tier"
+    assert claims["custom:tier"] == "pro"
+
+
+def test_a_dev_token_without_a_tier_has_no_tier_claim() -> None:
+    assert TIER_CLAIM not in verify_authorization(f"Bearer {issue_token('alice')}")
+
+
+def _local_token(payload: object) -> Any:
+    return Client(Gateway(LocalConfig())).post("/local/token", json=payload)
+
+
+def test_local_token_issues_a_token_with_the_tier_asked_for() -> None:
+    response = _local_token({"userId": "alice", "tier": "race"})
+    assert response.status_code == 200
+    assert response.json["userId"] == "alice"
+    assert response.json["tier"] == "race"
+    claims = verify_authorization(f"Bearer {response.json['token']}")
+    assert (claims["sub"], claims["custom:tier"]) == ("alice", "race")
+
+
+@pytest.mark.parametrize("payload", [{"userId": "bob"}, {"userId": "bob", "tier": None}])
+def test_local_token_without_a_tier_leaves_the_default_tier_to_apply(payload: object) -> None:
+    response = _local_token(payload)
+    assert response.status_code == 200
+    assert response.json["tier"] is None
+    assert TIER_CLAIM not in verify_authorization(f"Bearer {response.json['token']}")
+
+
+@pytest.mark.parametrize("tier", ["pro plan", "x" * 33, "pro;drop", "écu", 5, ["pro"]], ids=repr)
+def test_local_token_refuses_a_malformed_tier_with_a_problem(tier: object) -> None:
+    response = _local_token({"userId": "alice", "tier": tier})
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "urn:mediaport:problem:invalid-request"
+    assert "tier" in response.json["detail"]
 
 
 def test_a_token_without_aud_is_accepted_for_its_client_id_as_cognito_access_tokens_are() -> None:

@@ -137,4 +137,5 @@ def _intent(session: UploadSession, file: UppyFile) -> uploads.UploadIntent:
         caption=file.caption,
         tags=file.tags,
         upload_session=session.session_id,
+        tier=session.tier,
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediaport.model.usage import DEFAULT_TIER, DEFAULT_TIERS, TierLimits
 from mediaport.policy import ScopePolicy
 
 # A URL presigned with a Lambda role's temporary credentials stops working when those
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
 
     table_name: str = Field(min_length=3)
     bucket_name: str = Field(min_length=3)
+    # Storage usage: changed in the same transaction as every state change it counts.
+    usage_table_name: str = Field(min_length=3)
     idempotency_table_name: str | None = None
     # uppy only: where upload sessions (Uppy's capability URLs) are kept.
     session_table_name: str | None = None
@@ -54,6 +57,12 @@ class Settings(BaseSettings):
     # The part size a multipart upload is planned with (larger when 10,000 parts would
     # not hold the file); S3 takes 5 MiB to 5 GiB.
     multipart_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * 1024**3)
+    # Storage tiers (JSON), e.g. {"free": {"storageBytes": 1073741824, "maxFiles": 10000}}:
+    # they replace the defaults (free and pro).
+    tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
+    # The JWT claim naming the caller's tier, and the tier of a caller without a known one.
+    tier_claim: str = Field(default="custom:tier", min_length=1)
+    default_tier: str = Field(default=DEFAULT_TIER, min_length=1)
     # Images with more pixels than this are rejected before they are decoded.
     max_image_pixels: int = Field(default=100_000_000, ge=1)
     # How long an Uppy upload session (its companionEndpoint) lasts: at most an hour, so a
@@ -61,6 +70,19 @@ class Settings(BaseSettings):
     upload_session_seconds: int = Field(default=3600, ge=60, le=MAX_URL_EXPIRY_SECONDS)
     # Where ready media is served from when a CDN fronts the bucket (no trailing slash).
     public_base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _default_tier_exists(self) -> Settings:
+        if self.default_tier not in self.tiers:
+            raise ValueError(
+                f"default_tier {self.default_tier!r} is not one of the tiers "
+                f"({', '.join(sorted(self.tiers))})"
+            )
+        return self
+
+    def tier_of(self, claimed: str | None) -> str:
+        """The caller's tier: the claimed one when it exists, else the default."""
+        return claimed if claimed in self.tiers else self.default_tier
 
 
 @functools.cache

@@ -161,3 +161,27 @@ class UploadSessionNotFound(MediaportError):
         self, detail: str = "This upload session does not exist, has expired or was revoked."
     ) -> None:
         super().__init__(detail)
+
+
+class QuotaExceeded(MediaportError):
+    """The upload does not fit the caller's tier (refused before anything is recorded)."""
+
+    status, slug, title = 403, "quota-exceeded", "Storage quota exceeded"
+
+    def __init__(
+        self, detail: str, *, limit_bytes: int, used_bytes: int, remaining_bytes: int
+    ) -> None:
+        super().__init__(detail)
+        self.limit_bytes, self.used_bytes, self.remaining_bytes = (
+            limit_bytes,
+            used_bytes,
+            remaining_bytes,
+        )
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {
+            **super().to_problem(instance),
+            "limitBytes": self.limit_bytes,
+            "usedBytes": self.used_bytes,
+            "remainingBytes": self.remaining_bytes,
+        }

@@ -33,6 +33,10 @@ STATUS_INDEX_NAME = "byOwnerStatus"
 STATUS_INDEX_PARTITION_KEY = "userId"
 STATUS_INDEX_SORT_KEY = "statusCreatedAt"
 
+# --- DynamoDB: the usage table (one row per user and dimension) --------------------------
+USAGE_PARTITION_KEY = "userId"
+USAGE_SORT_KEY = "dimension"
+
 # --- DynamoDB: the idempotency table (Powertools' default key and TTL attribute names) ---
 IDEMPOTENCY_PARTITION_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
@@ -46,6 +50,9 @@ SESSION_TTL_ATTRIBUTE = "expiresAt"
 ENV_TABLE_NAME = "MEDIAPORT_TABLE_NAME"
 ENV_BUCKET_NAME = "MEDIAPORT_BUCKET_NAME"
 ENV_IDEMPOTENCY_TABLE_NAME = "MEDIAPORT_IDEMPOTENCY_TABLE_NAME"
+ENV_USAGE_TABLE_NAME = "MEDIAPORT_USAGE_TABLE_NAME"
+# reconcile_usage: whether it corrects the drift it finds (the stack's reconcileFix).
+ENV_RECONCILE_FIX = "MEDIAPORT_RECONCILE_FIX"
 # uppy only: the upload-session table.
 ENV_SESSION_TABLE_NAME = "MEDIAPORT_SESSION_TABLE_NAME"
 # process_upload: the upload queue's maxReceiveCount, so it knows a delivery is the last.

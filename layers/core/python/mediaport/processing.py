@@ -26,6 +26,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport.adapters import storage
+from mediaport.adapters.tables import NoRoom
 from mediaport.errors import (
     InternalFailure,
     ObjectNotUploaded,
@@ -40,8 +41,10 @@ from mediaport.policy import IMAGE_TYPES
 from mediaport.rendering import render_image
 from mediaport.services import Services
 from mediaport.settlement import (
+    counted,
     initial_processing,
     reject,
+    reject_for_quota,
     remove_files,
     settle_upload,
     verify,
@@ -213,9 +216,15 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
         storage.clear_tags(asset.bucket, asset.key)
-        updated = services.assets.apply(
-            asset.accept_overwrite(outcome, initial_processing(outcome.mime_type))
-        )
+        try:
+            updated = counted(
+                services,
+                asset,
+                asset.accept_overwrite(outcome, initial_processing(outcome.mime_type)),
+            )
+        except NoRoom:
+            # Larger new bytes the tier has no room for: like bytes that fail, they go.
+            return reject_for_quota(services, asset).asset
         if updated is not None:
             # The old bytes' variants have keys of their own (content-addressed): they go.
             for variant in asset.variants.values():

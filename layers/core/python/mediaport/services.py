@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mediaport.adapters.sessions import SessionTable
 from mediaport.adapters.tables import AssetTable
+from mediaport.adapters.usage import UsageTable
 from mediaport.config import Settings, get_settings
 
 
@@ -13,6 +14,7 @@ from mediaport.config import Settings, get_settings
 class Services:
     settings: Settings
     assets: AssetTable
+    usage: UsageTable
     # Only the functions given MEDIAPORT_SESSION_TABLE_NAME (uppy) have upload sessions.
     sessions: SessionTable | None = None
 
@@ -23,9 +25,11 @@ def services_for(settings: Settings) -> Services:
         if settings.session_table_name
         else None
     )
+    usage = UsageTable(settings.usage_table_name, settings.region)
     return Services(
         settings=settings,
-        assets=AssetTable(settings.table_name, settings.region),
+        assets=AssetTable(settings.table_name, settings.region, usage),
+        usage=usage,
         sessions=sessions,
     )
 

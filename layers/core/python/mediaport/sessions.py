@@ -41,8 +41,11 @@ def session_id_of(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def open_session(services: Services, user_id: str, scope: str, folder: str | None) -> OpenedSession:
-    """A new session for ``user_id``'s uploads into ``scope`` (and ``folder``)."""
+def open_session(
+    services: Services, user_id: str, scope: str, folder: str | None, tier: str | None = None
+) -> OpenedSession:
+    """A new session for ``user_id``'s uploads into ``scope`` (and ``folder``), counted
+    against ``tier``."""
     scopes = scope_table(services.settings.scopes)
     if scope not in scopes:
         raise InvalidRequest(
@@ -56,6 +59,7 @@ def open_session(services: Services, user_id: str, scope: str, folder: str | Non
         user_id=user_id,
         scope=scope,
         folder=folder,
+        tier=tier,
         created_at=now,
         expires_at=now + timedelta(seconds=services.settings.upload_session_seconds),
     )

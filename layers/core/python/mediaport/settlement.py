@@ -8,15 +8,17 @@ is counted exactly once, by whichever path made it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from mediaport import usage
 from mediaport.adapters import storage
+from mediaport.adapters.tables import NoRoom
 from mediaport.errors import ObjectNotUploaded, StorageUnavailable
 from mediaport.keys import variant_prefix
-from mediaport.model import Asset, AssetStatus, Processing, RejectReason, utcnow
+from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Transition, utcnow
 from mediaport.observability import logger, metrics
 from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.services import Services
@@ -65,6 +67,30 @@ def count_transition(asset: Asset) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
+def counted(services: Services, asset: Asset, transition: Transition) -> Asset | None:
+    """Apply a transition that changes usage, within the owner's tier; ``NoRoom`` when a
+    growing one does not fit (nothing is written). Storage warnings follow the new total."""
+    changed = services.assets.apply(replace(transition, quota=usage.quota_for(services, asset)))
+    if changed is not None and transition.usage is not None:
+        usage.follow_warnings(services, asset.user_id, asset.tier)
+    return changed
+
+
+def reject_for_quota(services: Services, asset: Asset) -> Settlement:
+    """Verified bytes the owner's tier has no room for: REJECTED (QUOTA_EXCEEDED), deleted."""
+    limits = usage.quota_for(services, asset).limits
+    rejected = reject(
+        services,
+        asset,
+        RejectReason.QUOTA_EXCEEDED,
+        f"the file does not fit the storage left in tier {usage.tier_name(services, asset)} "
+        f"({limits.storage_bytes:,} bytes, {limits.max_files:,} files)",
+    )
+    if rejected is not None:
+        return Settlement(rejected, transitioned=True)
+    return Settlement(services.assets.get(asset.asset_id) or asset, transitioned=False)
+
+
 def reject(services: Services, asset: Asset, reason: RejectReason, detail: str) -> Asset | None:
     """PENDING or READY → REJECTED (once), counted, its files deleted; None when the asset
     changed meanwhile (the winner's decision stands)."""
@@ -74,7 +100,7 @@ def reject(services: Services, asset: Asset, reason: RejectReason, detail: str) 
         if asset.status is AssetStatus.PENDING
         else asset.reject_ready(reason, detail, keep_until=keep_until)
     )
-    rejected = services.assets.apply(transition)
+    rejected = counted(services, asset, transition)
     if rejected is not None:
         count_transition(rejected)
         # The record says REJECTED before the bytes go, so nothing is left half-done: if a
@@ -102,9 +128,11 @@ def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
         storage.clear_tags(asset.bucket, asset.key)
         try:
-            ready = services.assets.apply(
-                asset.mark_ready(outcome, initial_processing(outcome.mime_type))
+            ready = counted(
+                services, asset, asset.mark_ready(outcome, initial_processing(outcome.mime_type))
             )
+        except NoRoom:
+            return reject_for_quota(services, asset)
         except BaseException:
             # The asset is still PENDING: give the lifecycle rule its claim on the object
             # back, or nothing would ever remove it once the record expires.

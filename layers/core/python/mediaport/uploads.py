@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from mediaport import usage
 from mediaport.adapters import storage
 from mediaport.errors import AssetNotPending, InvalidRequest, VerificationFailed
 from mediaport.keys import build_object_key, pending_tagging, sanitize_filename
@@ -41,6 +42,8 @@ class UploadIntent:
     tags: tuple[str, ...] = ()
     checksum_sha256: str | None = None
     upload_session: str | None = None
+    # The uploader's tier (from their token); None: the default tier.
+    tier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def plan_pending(
     """The PENDING asset an intent would make (checked against its scope), not yet stored."""
     settings = services.settings
     policy = check_scope(settings.scopes, intent.scope, intent.media_type, intent.size)
+    tier = settings.tier_of(intent.tier)
+    usage.require_room(services, user_id, tier, intent.size)
     asset_id = str(uuid.uuid4())
     filename = sanitize_filename(intent.filename, intent.media_type)
     now = utcnow()
@@ -93,6 +98,7 @@ def plan_pending(
         tags=list(intent.tags),
         checksum_sha256=intent.checksum_sha256,
         upload_session=intent.upload_session,
+        tier=tier,
         created_at=now,
         updated_at=now,
         expires_at=now + timedelta(seconds=settings.pending_ttl_seconds),

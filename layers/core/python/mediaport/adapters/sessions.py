@@ -23,7 +23,7 @@ from pynamodb.models import Model
 from mediaport import names
 
 # One translation of pynamodb's errors for every table (it logs the cause, never answers it).
-from mediaport.adapters.tables import _ConditionFailed, _translated
+from mediaport.adapters.tables import ConditionFailed, translated
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -39,6 +39,8 @@ class UploadSession:
     created_at: datetime
     expires_at: datetime
     revoked: bool = False
+    # The opener's storage tier: the session's uploads count against its limits.
+    tier: str | None = None
 
     def is_active(self, now: datetime) -> bool:
         """Whether its token still opens anything (TTL deletes an expired record late)."""
@@ -55,6 +57,7 @@ class SessionRecord(Model):
     user_id = UnicodeAttribute(attr_name="userId")
     scope = UnicodeAttribute()
     folder = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     # DynamoDB TTL, epoch seconds.
     expires_at = NumberAttribute(attr_name=names.SESSION_TTL_ATTRIBUTE)
@@ -81,16 +84,17 @@ class SessionTable:
             user_id=session.user_id,
             scope=session.scope,
             folder=session.folder,
+            tier=session.tier,
             created_at=session.created_at,
             expires_at=int(session.expires_at.timestamp()),
             revoked=session.revoked,
         )
-        with _translated("add upload session"):
+        with translated("add upload session"):
             record.save(condition=SessionRecord.session_id.does_not_exist())
 
     def get(self, session_id: str) -> UploadSession | None:
         """The session with this id (active or not), or None."""
-        with _translated("read upload session"):
+        with translated("read upload session"):
             try:
                 record = self.record.get(session_id, consistent_read=True)
             except DoesNotExist:
@@ -100,6 +104,7 @@ class SessionTable:
             user_id=record.user_id,
             scope=record.scope,
             folder=record.folder,
+            tier=record.tier,
             created_at=record.created_at,
             expires_at=datetime.fromtimestamp(int(record.expires_at), UTC),
             revoked=bool(record.revoked),
@@ -114,11 +119,11 @@ class SessionTable:
         )
         record = self.record(session_id)
         try:
-            with _translated("revoke upload session", passing=_CONDITION_FAILED):
+            with translated("revoke upload session", passing=_CONDITION_FAILED):
                 record.update(
                     actions=[SessionRecord.revoked.set(True), SessionRecord.revoked_at.set(now)],
                     condition=condition,
                 )
-        except _ConditionFailed:
+        except ConditionFailed:
             return False
         return True

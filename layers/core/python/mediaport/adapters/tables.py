@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -22,16 +22,22 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from mediaport import names
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.model import Asset, AssetStatus, Transition, utcnow
 from mediaport.observability import logger
 
+if TYPE_CHECKING:
+    from mediaport.adapters.usage import UsageTable
+
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+# A transaction item's cancellation reason when its own condition failed.
+_CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
 # What DynamoDB (or the way to it) answers when it is the outage, not the request
 # (read by every DynamoDB caller, Powertools' idempotency store included).
 OUTAGE_CODES = frozenset(
@@ -95,6 +101,7 @@ class AssetRecord(Model):
     part_count = NumberAttribute(null=True, attr_name="partCount")
     checksum_sha256 = UnicodeAttribute(null=True, attr_name="checksumSha256")
     upload_session = UnicodeAttribute(null=True, attr_name="uploadSession")
+    tier = UnicodeAttribute(null=True)
     mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
     size = NumberAttribute(null=True)
     checksum = UnicodeAttribute(null=True)
@@ -127,16 +134,21 @@ def status_sort_key(status: str, created_at: str) -> str:
     return f"{status}#{created_at}"
 
 
-class AssetTable:
-    """The asset table named by the settings."""
+class NoRoom(Exception):
+    """A growing usage change did not fit the owner's quota: nothing was written."""
 
-    def __init__(self, table_name: str, region: str) -> None:
+
+class AssetTable:
+    """The asset table named by the settings (and the usage table its changes count in)."""
+
+    def __init__(self, table_name: str, region: str, usage: UsageTable | None = None) -> None:
         self.record = _record_class(table_name, region)
+        self.usage = usage
 
     def add_pending(self, asset: Asset) -> None:
         """Store a new PENDING asset; never overwrites one with the same id."""
         record = self._to_record(asset)
-        with _translated("add asset"):
+        with translated("add asset"):
             record.save(condition=AssetRecord.asset_id.does_not_exist())
 
     def get(self, asset_id: str) -> Asset | None:
@@ -157,7 +169,7 @@ class AssetTable:
         and DELETED assets (not listed) are filtered out of at most ``limit`` evaluated
         items, so the page may come back short with a cursor to go on.
         """
-        with _translated("list assets"):
+        with translated("list assets"):
             if status is not None:
                 results = self.record.status_index.query(
                     user_id,
@@ -188,9 +200,48 @@ class AssetTable:
             condition &= AssetRecord.processing.is_in(
                 *(state.value for state in transition.expect_processing)
             )
+        if transition.usage is not None and self.usage is not None:
+            return self._apply_counted(transition, condition)
         return self.update_if(
             transition.asset_id, condition, lambda record: _actions(transition, record)
         )
+
+    def _apply_counted(self, transition: Transition, condition: Any) -> Asset | None:
+        """The change and its usage rows in one transaction: both are written, or neither.
+
+        ``NoRoom`` when a growing change does not fit the quota (nothing is written); None
+        when the asset is no longer as the transition expects.
+        """
+        assert transition.usage is not None
+        assert self.usage is not None
+        usage_updates = self.usage.usage_updates(transition.usage, transition.quota)
+        for _attempt in range(_MAX_ATTEMPTS):
+            record = self._get_record(transition.asset_id)
+            if record is None:
+                return None
+            stamped = [*_actions(transition, record), AssetRecord.updated_at.set(utcnow())]
+            try:
+                # The asset table's own connection (one botocore client per table, reused).
+                connection = self.record._get_connection().connection
+                with TransactWrite(connection=connection) as transaction:
+                    transaction.update(record, actions=stamped, condition=condition)
+                    for usage_record, actions, usage_condition in usage_updates:
+                        transaction.update(usage_record, actions=actions, condition=usage_condition)
+            except TransactWriteError as error:
+                codes = [getattr(reason, "code", None) for reason in error.cancellation_reasons]
+                if codes and codes[0] == _CANCELLED_BY_CONDITION:
+                    current = self._get_record(transition.asset_id)
+                    if current is None or current.version == record.version:
+                        return None  # the stated condition failed, not the version check
+                    continue
+                if _CANCELLED_BY_CONDITION in codes[1:]:
+                    raise NoRoom() from None
+                if "TransactionConflict" in codes:
+                    continue  # another transaction held one of the items: try again
+                with translated("update asset and usage"):
+                    raise
+            return self.get(transition.asset_id)
+        return None
 
     def update_if(
         self, asset_id: str, condition: Any, actions: Callable[[AssetRecord], list[Any]]
@@ -206,9 +257,9 @@ class AssetTable:
                 return None
             stamped = [*actions(record), AssetRecord.updated_at.set(utcnow())]
             try:
-                with _translated("update asset", passing=_CONDITION_FAILED):
+                with translated("update asset", passing=_CONDITION_FAILED):
                     record.update(actions=stamped, condition=condition)
-            except _ConditionFailed:
+            except ConditionFailed:
                 current = self._get_record(asset_id)
                 if current is None or current.version == record.version:
                     return None  # the stated condition failed, not the version check
@@ -217,7 +268,7 @@ class AssetTable:
         return None
 
     def _get_record(self, asset_id: str) -> AssetRecord | None:
-        with _translated("read asset"):
+        with translated("read asset"):
             try:
                 return self.record.get(asset_id, consistent_read=True)
             except DoesNotExist:
@@ -249,23 +300,24 @@ class AssetTable:
             part_count=asset.part_count,
             checksum_sha256=asset.checksum_sha256,
             upload_session=asset.upload_session,
+            tier=asset.tier,
             expires_at=_epoch(asset.expires_at),
         )
 
 
-class _ConditionFailed(Exception):
+class ConditionFailed(Exception):
     pass
 
 
 @contextmanager
-def _translated(doing: str, passing: str | None = None) -> Iterator[None]:
+def translated(doing: str, passing: str | None = None) -> Iterator[None]:
     """Library errors become domain errors here; their text goes to the log only."""
     try:
         yield
     except PynamoDBException as error:
         code = getattr(error, "cause_response_code", None)
         if passing is not None and code == passing:
-            raise _ConditionFailed from error
+            raise ConditionFailed from error
         # Logged with the correlation id Powertools keeps on the logger; never answered.
         logger.exception("table request failed", extra={"doing": doing, "code": code})
         if code is None or code in OUTAGE_CODES:

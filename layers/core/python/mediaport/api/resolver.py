@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from mediaport import idempotency
+from mediaport.config import Settings
 from mediaport.errors import (
     AdminRequired,
     InternalFailure,
@@ -158,6 +159,13 @@ def caller_id(app: APIGatewayHttpResolver) -> str:
     if not subject:
         raise Unauthorized("a bearer token with a subject is required")
     return str(subject)
+
+
+def caller_tier(app: APIGatewayHttpResolver, settings: Settings) -> str:
+    """The caller's storage tier: the claim the settings name, when it is a known tier;
+    the default tier otherwise (a missing or unknown claim is not an error)."""
+    claimed = _claims(app).get(settings.tier_claim)
+    return settings.tier_of(str(claimed) if claimed is not None else None)
 
 
 def require_admin(app: APIGatewayHttpResolver) -> str:

@@ -162,9 +162,10 @@ class PresignRequest(RequestModel):
             raise ValueError("checksumSha256 is signed into a PUT upload; use method PUT")
         return self
 
-    def to_intent(self) -> UploadIntent:
+    def to_intent(self, tier: str | None = None) -> UploadIntent:
         """The upload use case's input: what the client said, control characters removed."""
         return UploadIntent(
+            tier=tier,
             filename=self.filename,
             original_filename=CONTROL_CHARACTERS.sub("", self.filename),
             media_type=self.content_type,
@@ -282,8 +283,9 @@ class MultipartInitiateRequest(RequestModel):
         "parts, not whole multipart objects: send each part's own checksum when signing it.",
     )
 
-    def to_intent(self) -> UploadIntent:
+    def to_intent(self, tier: str | None = None) -> UploadIntent:
         return UploadIntent(
+            tier=tier,
             filename=self.filename,
             original_filename=CONTROL_CHARACTERS.sub("", self.filename),
             media_type=self.content_type,
@@ -351,3 +353,43 @@ class CompleteMultipartRequest(RequestModel):
 
 class AbortMultipartRequest(RequestModel):
     asset_id: AssetIdField
+
+
+# --- storage usage -----------------------------------------------------------------------
+
+
+class UsageView(CamelModel):
+    """The caller's storage against their tier."""
+
+    tier: str
+    total_bytes: int
+    total_files: int
+    limit_bytes: int
+    max_files: int
+    remaining_bytes: int
+    percent_used: float
+    warning: Literal["APPROACHING", "EXCEEDED"] | None = Field(
+        default=None,
+        description="APPROACHING past 80 % of the bytes; EXCEEDED at the bytes or files limit.",
+    )
+    storage_warning_at: datetime | None = Field(
+        default=None, description="When usage last crossed a warning level (80 %, 100 %)."
+    )
+    calculated_at: datetime | None = Field(
+        default=None, description="When reconcile last recomputed the totals, if ever."
+    )
+
+
+class CounterView(CamelModel):
+    bytes: int
+    files: int
+
+
+class UsageBreakdownView(CamelModel):
+    by_type: dict[str, CounterView] = Field(
+        description="image, video, audio, document, other (from the detected type)."
+    )
+    by_scope: dict[str, CounterView]
+    by_folder: dict[str, CounterView] = Field(
+        description='Per top-level folder; "" holds assets outside any folder.'
+    )

@@ -12,15 +12,29 @@ from mediaport.model.asset import (
     VerifiedObject,
     utcnow,
 )
+from mediaport.model.usage import (
+    DEFAULT_TIER,
+    DEFAULT_TIERS,
+    Quota,
+    TierLimits,
+    UsageDelta,
+    UsageRow,
+)
 
 __all__ = [
+    "DEFAULT_TIER",
+    "DEFAULT_TIERS",
     "Asset",
     "AssetStatus",
     "CamelModel",
     "IllegalTransition",
     "Processing",
+    "Quota",
     "RejectReason",
+    "TierLimits",
     "Transition",
+    "UsageDelta",
+    "UsageRow",
     "Variant",
     "VerifiedObject",
     "utcnow",

@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from mediaport.model.usage import Quota, UsageDelta, category_of, top_folder
+
 
 class AssetStatus(StrEnum):
     PENDING = "PENDING"
@@ -45,6 +47,8 @@ class RejectReason(StrEnum):
     IMAGE_TOO_MANY_PIXELS = "IMAGE_TOO_MANY_PIXELS"
     IMAGE_CORRUPT = "IMAGE_CORRUPT"
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+    # Verified, but the owner's tier had no room left for it when it was to become READY.
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # The client (or the multipart expiry) aborted a multipart upload before completing it.
     ABORTED = "ABORTED"
 
@@ -91,6 +95,10 @@ class Transition:
     # The bytes the decision was made for (READY assets): a newer upload voids it.
     expect_checksum: str | None = None
     expect_processing: tuple[Processing, ...] = field(default=())
+    # What the change does to the owner's usage, written in the same transaction.
+    usage: UsageDelta | None = None
+    # The room a growing usage change must fit in; None: no limit is checked.
+    quota: Quota | None = None
 
 
 # Facts learned from one version of the bytes; they go when those bytes go.
@@ -129,6 +137,8 @@ class Asset(CamelModel):
     checksum_sha256: str | None = None
     # The Uppy upload session (its id, never its token) the asset was created through.
     upload_session: str | None = None
+    # The uploader's tier when the upload started: its limits apply when it becomes READY.
+    tier: str | None = None
     mime_type: str | None = None
     size: int | None = None
     checksum: str | None = None
@@ -161,6 +171,7 @@ class Asset(CamelModel):
                 "upload_id": None,
                 **_verified_changes(verified),
             },
+            usage=self._usage(verified.size, 1, verified.mime_type),
         )
 
     def mark_rejected(
@@ -187,7 +198,13 @@ class Asset(CamelModel):
         checksum = self._require_ready_bytes("take new bytes")
         changes: dict[str, Any] = dict.fromkeys(_IMAGE_FACTS)
         changes.update(processing=processing, **_verified_changes(verified))
-        return Transition(self.asset_id, AssetStatus.READY, changes, expect_checksum=checksum)
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            changes,
+            expect_checksum=checksum,
+            usage=self._usage(verified.size - (self.size or 0), 0, verified.mime_type),
+        )
 
     def reject_ready(
         self, reason: RejectReason, detail: str, *, keep_until: datetime
@@ -202,7 +219,13 @@ class Asset(CamelModel):
             reject_detail=detail,
             expires_at=keep_until,
         )
-        return Transition(self.asset_id, AssetStatus.READY, changes, expect_checksum=checksum)
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            changes,
+            expect_checksum=checksum,
+            usage=self._usage(-(self.size or 0), -1, self.mime_type),
+        )
 
     # --- READY: processing of the verified bytes -------------------------------------
 
@@ -246,6 +269,16 @@ class Asset(CamelModel):
             {"processing": Processing.FAILED},
             expect_checksum=checksum,
             expect_processing=(Processing.PENDING,),
+        )
+
+    def _usage(self, size: int, files: int, media_type: str | None) -> UsageDelta:
+        return UsageDelta(
+            user_id=self.user_id,
+            bytes=size,
+            files=files,
+            category=category_of(media_type),
+            scope=self.scope,
+            folder=top_folder(self.folder),
         )
 
     def _require(self, status: AssetStatus, action: str) -> None:

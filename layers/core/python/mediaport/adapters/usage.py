@@ -1,0 +1,144 @@
+"""The usage table: the only module that reads or writes storage usage rows.
+
+Counting writes are never made here on their own: ``usage_updates`` gives the table
+adapter the updates it adds to an asset's state change, in one transaction. What is here
+reads rows, keeps the storage warning, and (for reconcile only) corrects a row.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from mediaport import names
+from mediaport.adapters.tables import ConditionFailed, translated
+from mediaport.model import Quota, UsageDelta, UsageRow, utcnow
+from mediaport.model.usage import TOTAL
+
+
+class UsageRecord(Model):
+    """One user's counter for one dimension (``total``, ``type#image``, ``scope#…``,
+    ``folder#…``)."""
+
+    class Meta:
+        table_name = "unbound"  # bound per table by ``_record_class``
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name=names.USAGE_PARTITION_KEY)
+    dimension = UnicodeAttribute(range_key=True, attr_name=names.USAGE_SORT_KEY)
+    bytes = NumberAttribute(default=0)
+    files = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True, attr_name="updatedAt")
+    # The total row only: the last warning level crossed (80, 100) and when.
+    warning_level = NumberAttribute(null=True, attr_name="warningLevel")
+    storage_warning_at = UTCDateTimeAttribute(null=True, attr_name="storageWarningAt")
+    # Set by reconcile when it last recomputed the row.
+    calculated_at = UTCDateTimeAttribute(null=True, attr_name="calculatedAt")
+
+
+@functools.cache
+def _record_class(table_name: str, region: str) -> type[UsageRecord]:
+    meta = type("Meta", (), {"table_name": table_name, "region": region})
+    return type(f"UsageRecord_{table_name}", (UsageRecord,), {"Meta": meta})
+
+
+class UsageTable:
+    """The usage table named by the settings."""
+
+    def __init__(self, table_name: str, region: str) -> None:
+        self.record = _record_class(table_name, region)
+
+    def rows(self, user_id: str) -> dict[str, UsageRecord]:
+        """Every stored row of one user, by dimension (one Query)."""
+        with translated("read usage"):
+            return {row.dimension: row for row in self.record.query(user_id)}
+
+    def users(self) -> Iterator[str]:
+        """Every user with a usage row (a scan of total rows, for reconcile)."""
+        with translated("list usage"):
+            for row in self.record.scan(UsageRecord.dimension == TOTAL):
+                yield row.user_id
+
+    def usage_updates(self, delta: UsageDelta, quota: Quota | None) -> list[tuple[Any, Any, Any]]:
+        """``(record, actions, condition)`` for each row a change counts in; the total's
+        condition keeps a growing change within the quota."""
+        now = utcnow()
+        updates = []
+        for dimension in delta.dimensions:
+            record = self.record(delta.user_id, dimension)
+            actions = [
+                UsageRecord.bytes.add(delta.bytes),
+                UsageRecord.files.add(delta.files),
+                UsageRecord.updated_at.set(now),
+            ]
+            condition = None
+            if dimension == TOTAL and quota is not None and delta.grows:
+                condition = _room_for(delta, quota)
+            updates.append((record, actions, condition))
+        return updates
+
+    def note_warning(self, user_id: str, level: int, at: datetime) -> bool:
+        """Record that the total crossed ``level`` (once per crossing); False when it was
+        already recorded. Level 0 clears it, so the next crossing warns again."""
+        record = self.record(user_id, TOTAL)
+        previous = UsageRecord.warning_level
+        if level:
+            condition = previous.does_not_exist() | (previous < level)
+            actions: list[Action] = [previous.set(level), UsageRecord.storage_warning_at.set(at)]
+        else:
+            condition = previous > 0
+            actions = [previous.set(0)]
+        try:
+            with translated("note a storage warning", passing="ConditionalCheckFailedException"):
+                record.update(actions=actions, condition=condition)
+        except ConditionFailed:
+            return False
+        return True
+
+    def correct(self, user_id: str, row: UsageRow, seen: UsageRecord | None) -> bool:
+        """Reconcile only: set one row to recomputed counts, if it is still as ``seen``
+        (absent when None); False when a transition changed it meanwhile."""
+        record = self.record(user_id, row.dimension)
+        condition: Any
+        if seen is None:
+            condition = UsageRecord.user_id.does_not_exist()
+        elif seen.updated_at is not None:
+            condition = UsageRecord.updated_at == seen.updated_at
+        else:  # a row no transition wrote (edited by hand): as it was read
+            condition = (
+                UsageRecord.updated_at.does_not_exist()
+                & (UsageRecord.bytes == seen.bytes)
+                & (UsageRecord.files == seen.files)
+            )
+        now = utcnow()
+        actions: list[Action] = [
+            UsageRecord.bytes.set(row.bytes),
+            UsageRecord.files.set(row.files),
+            UsageRecord.updated_at.set(now),
+            UsageRecord.calculated_at.set(now),
+        ]
+        try:
+            with translated("correct usage", passing="ConditionalCheckFailedException"):
+                record.update(actions=actions, condition=condition)
+        except ConditionFailed:
+            return False
+        return True
+
+
+def _room_for(delta: UsageDelta, quota: Quota) -> Any:
+    """``totalBytes + bytes <= limit`` and ``files + n <= maxFiles`` (a missing row is 0)."""
+    limits = quota.limits
+    bytes_left = limits.storage_bytes - delta.bytes
+    files_left = limits.max_files - max(delta.files, 0)
+    if bytes_left < 0 or files_left < 0:
+        # Larger than the whole tier: no row can make room (and none must be written).
+        return UsageRecord.bytes < 0
+    total = UsageRecord.bytes
+    return (total.does_not_exist() | (total <= bytes_left)) & (
+        UsageRecord.files.does_not_exist() | (UsageRecord.files <= files_left)
+    )
