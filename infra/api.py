@@ -186,13 +186,15 @@ class HttpApi(Construct):
                 allow_methods=[
                     apigwv2.CorsHttpMethod.GET,
                     apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.PUT,
                     apigwv2.CorsHttpMethod.PATCH,
                     apigwv2.CorsHttpMethod.DELETE,
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                # A client waits as long as a 429 or 503 asks before retrying.
-                expose_headers=["Retry-After"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+                # A client waits as long as a 429 or 503 asks before retrying; it edits
+                # with the ETag it read (If-Match); a created resource is at Location.
+                expose_headers=["Retry-After", "ETag", "Location"],
                 max_age=Duration.hours(1),
             ),
         )

@@ -51,6 +51,12 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     # Cognito's pre-token-generation trigger (tierTrigger): copies one attribute into a
     # claim; Cognito waits at most 5 seconds for it.
     "pre_token": FunctionSize(128, Duration.seconds(5)),
+    # Lists, creates and deletes folders; a delete with moveTo moves up to 500 assets,
+    # one transaction each.
+    "folders": FunctionSize(512, Duration.seconds(29)),
+    # Attach, detach and read an entity's media (a Query and a BatchGetItem, then one URL
+    # per original and variant).
+    "attachments": FunctionSize(256, Duration.seconds(10)),
     # Reads one user's usage rows (one Query).
     "usage": FunctionSize(256, Duration.seconds(10)),
     # A daily pass over every user's assets and usage rows (one full scan of the asset

@@ -122,6 +122,16 @@ ASSET_TABLE = TableDefinition(
         SecondaryIndex(
             names.STATUS_INDEX_NAME, names.STATUS_INDEX_PARTITION_KEY, names.STATUS_INDEX_SORT_KEY
         ),
+        # The library's listings (docs/data-model.md): sparse, a purged record is in none.
+        SecondaryIndex(names.SHELF_INDEX_NAME, names.SHELF_ATTRIBUTE, names.SHELF_INDEX_SORT_KEY),
+        SecondaryIndex(names.SIZE_INDEX_NAME, names.SHELF_ATTRIBUTE, names.SIZE_INDEX_SORT_KEY),
+        SecondaryIndex(names.NAME_INDEX_NAME, names.SHELF_ATTRIBUTE, names.NAME_INDEX_SORT_KEY),
+        SecondaryIndex(
+            names.FOLDER_INDEX_NAME, names.FOLDER_INDEX_PARTITION_KEY, names.SHELF_INDEX_SORT_KEY
+        ),
+        SecondaryIndex(
+            names.TYPE_INDEX_NAME, names.TYPE_INDEX_PARTITION_KEY, names.SHELF_INDEX_SORT_KEY
+        ),
     ),
     # Every state change, before and after, for the consumers that publish and count.
     stream_view_type="NEW_AND_OLD_IMAGES",
@@ -149,5 +159,33 @@ USAGE_TABLE = TableDefinition(
     partition_key=names.USAGE_PARTITION_KEY,
     sort_key=names.USAGE_SORT_KEY,
     ttl_attribute=None,
+    point_in_time_recovery=True,
+)
+
+# Library folders: one record per user and path ("trips", "trips/2026"), holding the
+# READY assets directly in it (assetCount, bytes), changed only in the transactions that
+# move assets in and out. Backed up like the assets it counts.
+FOLDER_TABLE = TableDefinition(
+    partition_key=names.FOLDER_TABLE_PARTITION_KEY,
+    sort_key=names.FOLDER_TABLE_SORT_KEY,
+    ttl_attribute=None,
+    point_in_time_recovery=True,
+)
+
+# Attachments: one partition per host-app thing ("post#123") holding a record per attached
+# asset and the entity's own (its owner, attachmentCount), changed only in the
+# transactions that change the assets' usageCount. byAsset finds an asset's attachments
+# (a delete names them, or removes them with ?detach=true). Backed up like the assets.
+ATTACHMENT_TABLE = TableDefinition(
+    partition_key=names.ATTACHMENT_TABLE_PARTITION_KEY,
+    sort_key=names.ATTACHMENT_TABLE_SORT_KEY,
+    ttl_attribute=None,
+    indexes=(
+        SecondaryIndex(
+            names.ATTACHMENT_ASSET_INDEX_NAME,
+            names.ATTACHMENT_ASSET_INDEX_PARTITION_KEY,
+            names.ATTACHMENT_ASSET_INDEX_SORT_KEY,
+        ),
+    ),
     point_in_time_recovery=True,
 )

@@ -28,7 +28,14 @@ IDEMPOTENCY_ACTIONS = (
     "dynamodb:DeleteItem",
 )
 # The asset table's indexes the library queries (a user's assets, all or in one status).
-LISTING_INDEXES = (names.OWNER_INDEX_NAME, names.STATUS_INDEX_NAME)
+LISTING_INDEXES = (
+    names.STATUS_INDEX_NAME,
+    names.SHELF_INDEX_NAME,
+    names.SIZE_INDEX_NAME,
+    names.NAME_INDEX_NAME,
+    names.FOLDER_INDEX_NAME,
+    names.TYPE_INDEX_NAME,
+)
 
 
 def grant_object_actions(
@@ -95,10 +102,12 @@ def grant_idempotency(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_usage_counting(fn: MediaportFunction, storage: Storage) -> None:
-    """A function that changes an asset's state changes its owner's usage in the same
-    transaction (TransactWriteItems is authorised per item: UpdateItem on each table),
-    and reads the totals for the early quota check and the storage warning."""
+    """A function that changes an asset's state changes its owner's usage and its
+    folder's counts in the same transaction (TransactWriteItems is authorised per item:
+    UpdateItem on each table), and reads the totals for the early quota check and the
+    storage warning."""
     grant_table_items(fn, storage.usage_table, "Query", "UpdateItem")
+    grant_table_items(fn, storage.folder_table, "UpdateItem")
 
 
 def grant_usage(fn: MediaportFunction, storage: Storage) -> None:
@@ -111,10 +120,12 @@ def grant_health(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
-    """Create the PENDING asset (once per idempotency key) and sign a tagged PUT under
-    ``media/``; read the caller's usage for the early quota check."""
+    """Create the PENDING asset (once per idempotency key; its folder with it, in one
+    transaction, when missing) and sign a tagged PUT under ``media/``; read the caller's
+    usage for the early quota check."""
     grant_usage(fn, storage)
     grant_table_items(fn, storage.table, "PutItem")
+    grant_table_items(fn, storage.folder_table, "UpdateItem")
     grant_idempotency(fn, storage)
     grant_object_actions(
         fn, storage.bucket, names.UPLOAD_PREFIX, "s3:PutObject", "s3:PutObjectTagging"
@@ -122,7 +133,8 @@ def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
 
 
 def grant_media(fn: MediaportFunction, storage: Storage) -> None:
-    """Confirm (verify, mark READY or REJECTED), read and list (sign GET URLs)."""
+    """Confirm (verify, mark READY or REJECTED), read and list (sign GET URLs), edit,
+    move, delete to the trash and restore (each counted with the asset, one transaction)."""
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_index_query(fn, storage.table, LISTING_INDEXES)
@@ -138,6 +150,24 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
     )
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
+    # A delete names the asset's attachments (the byAsset index), or with ?detach=true
+    # removes them in its own transaction: DeleteItem of each, UpdateItem of its entity.
+    grant_index_query(fn, storage.attachment_table, (names.ATTACHMENT_ASSET_INDEX_NAME,))
+    grant_table_items(fn, storage.attachment_table, "DeleteItem", "UpdateItem")
+
+
+def grant_attachments(fn: MediaportFunction, storage: Storage) -> None:
+    """Attach and detach: the asset's usageCount (UpdateItem), the attachment record
+    (PutItem, DeleteItem, UpdateItem for its role) and the entity's count (UpdateItem) in
+    one transaction; read an entity's attachments (Query) and their assets
+    (BatchGetItem), and sign GET URLs of the originals and variants. No usage or folder
+    row changes: an attachment counts in neither."""
+    grant_table_items(fn, storage.table, "GetItem", "BatchGetItem", "UpdateItem")
+    grant_table_items(
+        fn, storage.attachment_table, "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"
+    )
+    grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject")
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
 
 
 def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
@@ -232,10 +262,21 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
 
 
+def grant_folders(fn: MediaportFunction, storage: Storage) -> None:
+    """List, create and delete the caller's folders; deleting with ``moveTo`` moves each
+    asset in it (found through the folder index) as an edit does, counted."""
+    grant_table_items(fn, storage.folder_table, "Query", "PutItem", "UpdateItem", "DeleteItem")
+    grant_table_items(fn, storage.usage_table, "Query", "UpdateItem")
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_index_query(fn, storage.table, (names.FOLDER_INDEX_NAME,))
+
+
 def grant_expire_assets(fn: MediaportFunction, storage: Storage) -> None:
     """Delete the object and the variants of an asset record TTL removed, and abort its
-    multipart upload if one was still going on (no table access: the stream record carries
-    the old image)."""
+    multipart upload if one was still going on (the stream record carries the old image);
+    a purged asset's record comes back as a tombstone (PutItem, if absent), so a restore
+    answers that it was purged."""
+    grant_table_items(fn, storage.table, "PutItem")
     grant_object_actions(
         fn, storage.bucket, names.UPLOAD_PREFIX, "s3:DeleteObject", "s3:AbortMultipartUpload"
     )
@@ -256,6 +297,8 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "health": grant_health,
     "presign": grant_presign,
     "media": grant_media,
+    "folders": grant_folders,
+    "attachments": grant_attachments,
     "usage": grant_usage,
     "multipart": grant_multipart,
     "uppy": grant_uppy,

@@ -19,6 +19,11 @@ class Auth(Enum):
     USER = "user"
     """A valid JWT (API Gateway's authorizer answers 401 otherwise); the function checks
     that the caller owns what the route names."""
+    ANY_USER = "any-user"
+    """A valid JWT (API Gateway's authorizer answers 401 otherwise), and nothing more: the
+    route reads what the host app shows every one of its users (an entity's attached
+    media, a user's avatar), so every signed-in caller is served alike, and never the
+    owner's private fields."""
     ADMIN = "admin"
     """A valid JWT whose ``cognito:groups`` claim holds ``admin``. API Gateway's JWT
     authorizer checks signatures and scopes, never groups, so the function answers 403
@@ -31,7 +36,7 @@ class Auth(Enum):
     @property
     def needs_token(self) -> bool:
         """Whether API Gateway's JWT authorizer guards the route."""
-        return self in (Auth.USER, Auth.ADMIN)
+        return self in (Auth.USER, Auth.ANY_USER, Auth.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,33 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/media/{id}/confirm", "media", not_owner_status=403),
     Route("GET", "/media", "media"),
     Route("GET", "/media/{id}", "media", not_owner_status=403),
+    Route("PATCH", "/media/{id}", "media", not_owner_status=403),
+    Route("DELETE", "/media/{id}", "media", not_owner_status=403),
+    Route("POST", "/media/{id}/restore", "media", not_owner_status=403),
+    Route("POST", "/media/{id}/move", "media", not_owner_status=403),
+    Route("GET", "/media/{id}/download", "media", not_owner_status=403),
+    # Folders: each caller's own (a path names the caller's folder, never another's).
+    Route("GET", "/media/folders", "folders"),
+    Route("POST", "/media/folders", "folders"),
+    Route("DELETE", "/media/folders/{folderName}", "folders", not_owner_status=404),
+    # Attachments: the caller attaches their own assets (to an entity they claimed, or
+    # claim by attaching); what an entity or a user's avatar shows, any signed-in user reads.
+    Route(
+        "PUT",
+        "/media/{id}/attachments/{entityType}/{entityId}",
+        "attachments",
+        not_owner_status=403,
+    ),
+    Route(
+        "DELETE",
+        "/media/{id}/attachments/{entityType}/{entityId}",
+        "attachments",
+        not_owner_status=403,
+    ),
+    Route("GET", "/attachments/{entityType}/{entityId}", "attachments", auth=Auth.ANY_USER),
+    # The body names the asset: another user's is 403.
+    Route("PUT", "/me/avatar", "attachments", not_owner_status=403),
+    Route("GET", "/users/{userId}/avatar", "attachments", auth=Auth.ANY_USER),
     # Storage usage against the caller's tier.
     Route("GET", "/media/usage", "usage"),
     Route("GET", "/media/usage/breakdown", "usage"),

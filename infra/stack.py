@@ -42,6 +42,8 @@ class MediaportStack(Stack):
             names.ENV_BUCKET_NAME: storage.bucket.bucket_name,
             # Every function that changes an asset's state changes its owner's usage too.
             names.ENV_USAGE_TABLE_NAME: storage.usage_table.table_name,
+            # ...and the counts of the folder it is in.
+            names.ENV_FOLDER_TABLE_NAME: storage.folder_table.table_name,
         }
         # Each function sees the names of what it is granted, and nothing else.
         environments = {
@@ -58,6 +60,15 @@ class MediaportStack(Stack):
             "uppy": {
                 **data_environment,
                 names.ENV_SESSION_TABLE_NAME: storage.session_table.table_name,
+            },
+            # A delete names (or with ?detach=true removes) the asset's attachments.
+            "media": {
+                **data_environment,
+                names.ENV_ATTACHMENT_TABLE_NAME: storage.attachment_table.table_name,
+            },
+            "attachments": {
+                **data_environment,
+                names.ENV_ATTACHMENT_TABLE_NAME: storage.attachment_table.table_name,
             },
             # The upload queue's maxReceiveCount: the last delivery leaves a final state.
             "process_upload": {
@@ -112,7 +123,9 @@ class MediaportStack(Stack):
         CfnOutput(self, "TableName", value=storage.table.table_name)
         CfnOutput(self, "IdempotencyTableName", value=storage.idempotency_table.table_name)
         CfnOutput(self, "UsageTableName", value=storage.usage_table.table_name)
+        CfnOutput(self, "FolderTableName", value=storage.folder_table.table_name)
         CfnOutput(self, "SessionTableName", value=storage.session_table.table_name)
+        CfnOutput(self, "AttachmentTableName", value=storage.attachment_table.table_name)
         if api.users is not None:
             CfnOutput(self, "UserPoolId", value=api.users.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=api.users.client.user_pool_client_id)

@@ -11,6 +11,8 @@ from constructs import Construct
 from infra.constants import ACCESS_LOG_EXPIRY
 from infra.definitions import (
     ASSET_TABLE,
+    ATTACHMENT_TABLE,
+    FOLDER_TABLE,
     IDEMPOTENCY_TABLE,
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
@@ -95,6 +97,10 @@ class Storage(Construct):
         )
         # Storage usage per user: kept or removed with the assets it counts.
         self.usage_table = _table(self, "Usage", USAGE_TABLE, removal_policy)
+        # Library folders and their counts: kept or removed with the assets they count.
+        self.folder_table = _table(self, "Folders", FOLDER_TABLE, removal_policy)
+        # What is attached to which host-app thing: kept or removed with the assets.
+        self.attachment_table = _table(self, "Attachments", ATTACHMENT_TABLE, removal_policy)
         # Uppy upload sessions live an hour at most; kept or removed with the asset table.
         self.session_table = _table(self, "UploadSessions", SESSION_TABLE, removal_policy)
         acknowledge(

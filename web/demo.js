@@ -1,16 +1,16 @@
-// The demo page: sign in with a local dev token, drop files, watch them become media.
+// The demo page: sign in with a local dev token, drop files, watch them become media, and
+// see how much storage they take. The library of folders, tags and a trash is library.js.
 import {
   createUploadQueue,
   getUsage,
   getUsageBreakdown,
-  listAssets,
   listResumableUploads,
   MediaportError,
 } from "./mediaport.js";
+import { closeLibrary, openFolder, openLibrary, setUpLibrary, showUploaded } from "./library.js";
+import { countOf, formatBytes, sentence } from "./format.js";
 
 const SESSION_KEY = "mediaport.demo.session";
-const GALLERY_SIZE = 512;
-const VIEWER_SIZE = 1024;
 // The client's default (100 MiB) is above every default scope's limit; the demo sends
 // files from 32 MiB up in parts so that multipart, and resuming one after a reload, can
 // be seen with the scopes `make dev` starts with.
@@ -42,20 +42,12 @@ const ui = {
   usageText: $("usage-text"),
   usageWarning: $("usage-warning"),
   usageTypes: $("usage-types"),
-  gallery: $("gallery"),
-  galleryEmpty: $("gallery-empty"),
-  galleryCount: $("gallery-count"),
-  galleryNote: $("gallery-note"),
-  viewer: $("viewer"),
-  viewerTitle: $("viewer-title"),
-  viewerImage: $("viewer-image"),
-  viewerMeta: $("viewer-meta"),
-  viewerClose: $("viewer-close"),
+  uploadTarget: $("upload-target"),
+  uploadTargetFolder: $("upload-target-folder"),
 };
 
 let session = readSession();
 let inFlight = new Set();
-const galleryIds = new Set();
 // Three files at a time: enough to fill the pipe, few enough to show each one's progress.
 const enqueue = createUploadQueue({
   concurrency: 3,
@@ -109,14 +101,12 @@ function signOut() {
   sessionStorage.removeItem(SESSION_KEY);
   ui.uploads.replaceChildren();
   showResumable([]);
-  ui.gallery.replaceChildren();
-  galleryIds.clear();
+  closeLibrary();
   usageRequest += 1;
   ui.usageText.textContent = "Loading your usage…";
   ui.usageTier.textContent = "";
   ui.usageWarning.hidden = true;
   ui.usageTypes.replaceChildren();
-  updateGalleryCount();
   ui.workspace.hidden = true;
   ui.session.hidden = true;
   ui.signInCard.hidden = false;
@@ -129,7 +119,7 @@ function enterWorkspace() {
   ui.signInCard.hidden = true;
   ui.workspace.hidden = false;
   ui.dropzone.focus();
-  loadGallery();
+  openLibrary();
   refreshUsage();
   listResumableUploads({ token: session.token }).then(showResumable, () => showResumable([]));
 }
@@ -138,12 +128,20 @@ function enterWorkspace() {
 
 function addFiles(fileList) {
   const scope = ui.scope.value;
-  for (const file of fileList) startUpload(file, scope);
+  // Files added while a folder is open go into it.
+  const folder = openFolder();
+  for (const file of fileList) startUpload(file, scope, folder);
 }
 
-function startUpload(file, scope) {
+/** The note in the upload card that says which folder new uploads go into, if any. */
+function showUploadTarget(folder) {
+  ui.uploadTarget.hidden = !folder;
+  ui.uploadTargetFolder.textContent = folder || "";
+}
+
+function startUpload(file, scope, folder) {
   forgetResumable(file);
-  const row = uploadRow(file);
+  const row = uploadRow(file, folder);
   ui.uploads.prepend(row.element);
   const controller = new AbortController();
   inFlight.add(controller);
@@ -151,6 +149,7 @@ function startUpload(file, scope) {
 
   enqueue(file, {
     scope,
+    folder,
     signal: controller.signal,
     onStage: (stage, { assetId, partCount, partsUploaded, resumed }) => {
       if (assetId) row.element.dataset.assetId = assetId;
@@ -177,7 +176,7 @@ function startUpload(file, scope) {
       row.progress.value = 100;
       row.show("ready", "Ready");
       announce(`${file.name} is ready.`);
-      addToGallery(asset, { first: true });
+      showUploaded(asset);
     })
     .catch(async (error) => {
       const { status, text, detail } = isQuotaRefusal(error) ? await describeQuotaRefusal() : describeFailure(error);
@@ -227,7 +226,7 @@ function describeFailure(error) {
   return { status: "failed", text: "Failed", detail: sentence(String(error?.message || error)) };
 }
 
-function uploadRow(file) {
+function uploadRow(file, folder) {
   const element = document.createElement("li");
   element.className = "upload";
   element.dataset.status = "uploading";
@@ -238,7 +237,7 @@ function uploadRow(file) {
   title.textContent = file.name;
   title.title = file.name;
   const size = document.createElement("small");
-  size.textContent = formatBytes(file.size);
+  size.textContent = folder ? `${formatBytes(file.size)} · into ${folder}` : formatBytes(file.size);
   name.append(title, size);
 
   const progress = document.createElement("progress");
@@ -309,7 +308,7 @@ function showUsage(usage, breakdown) {
   ui.usageFill.style.width = `${percent}%`;
   ui.usageMeter.setAttribute("aria-valuenow", String(Math.round(percent)));
   ui.usageMeter.dataset.warning = usage.warning || "";
-  const files = `${usage.totalFiles} ${usage.totalFiles === 1 ? "file" : "files"}`;
+  const files = countOf(usage.totalFiles, "file");
   ui.usageText.textContent = `${formatBytes(usage.totalBytes)} of ${formatBytes(usage.limitBytes)} used · ${files}`;
   ui.usageWarning.dataset.warning = usage.warning || "";
   ui.usageWarning.hidden = !usage.warning;
@@ -361,128 +360,7 @@ function fileIdentity({ filename, size, lastModified }) {
   return JSON.stringify([filename, size, lastModified]);
 }
 
-// ---- gallery -------------------------------------------------------------------------
-
-async function loadGallery() {
-  ui.galleryNote.hidden = true;
-  try {
-    const page = await listAssets({ token: session.token, status: "READY", limit: 48 });
-    for (const asset of page.items) addToGallery(asset, { first: false });
-  } catch (error) {
-    ui.galleryNote.textContent = `Could not list your earlier media (${error.message}); this session's uploads still appear here.`;
-    ui.galleryNote.hidden = false;
-  }
-  updateGalleryCount();
-}
-
-function addToGallery(asset, { first }) {
-  if (asset.status !== "READY" || galleryIds.has(asset.assetId)) return;
-  galleryIds.add(asset.assetId);
-  const item = document.createElement("li");
-  item.dataset.assetId = asset.assetId;
-  const figure = document.createElement("figure");
-  const tile = document.createElement("button");
-  tile.type = "button";
-  tile.className = "tile";
-  const label = asset.originalFilename || asset.filename;
-  tile.setAttribute("aria-label", `Open ${label}`);
-  if (asset.dominantColor) tile.style.backgroundColor = asset.dominantColor;
-  if (asset.placeholder?.startsWith("data:")) tile.style.backgroundImage = `url("${asset.placeholder}")`;
-
-  const preview = pickVariant(asset, GALLERY_SIZE);
-  if (preview) {
-    const img = document.createElement("img");
-    img.alt = label;
-    img.decoding = "async";
-    if (preview.width && preview.height) {
-      img.width = preview.width;
-      img.height = preview.height;
-    }
-    img.addEventListener("load", () => img.classList.add("loaded"), { once: true });
-    img.src = preview.url;
-    tile.append(img);
-  } else {
-    tile.classList.add("file");
-    tile.textContent = (asset.mimeType || "file").split("/").pop().toUpperCase();
-  }
-  tile.addEventListener("click", () => openViewer(asset));
-
-  const caption = document.createElement("figcaption");
-  const captionName = document.createElement("span");
-  captionName.textContent = label;
-  captionName.title = label;
-  const captionSize = document.createElement("span");
-  captionSize.textContent = asset.width && asset.height ? `${asset.width}×${asset.height}` : formatBytes(asset.size || 0);
-  caption.append(captionName, captionSize);
-  figure.append(tile, caption);
-  item.append(figure);
-  if (first) ui.gallery.prepend(item);
-  else ui.gallery.append(item);
-  updateGalleryCount();
-}
-
-/** The variant whose longest edge best fits `size` (never smaller when a bigger one exists). */
-function pickVariant(asset, size) {
-  const variants = Object.entries(asset.variants || {}).map(([name, variant]) => ({ name, ...variant }));
-  const exact = variants.find((variant) => variant.name === String(size));
-  if (exact) return exact;
-  const edge = (variant) => Math.max(variant.width || 0, variant.height || 0);
-  const bigEnough = variants.filter((variant) => edge(variant) >= size).sort((a, b) => edge(a) - edge(b));
-  const largest = [...variants].sort((a, b) => edge(b) - edge(a));
-  const choice = bigEnough[0] || largest[0];
-  if (choice) return choice;
-  // Not processed (yet): an image's own file still makes a preview.
-  if (asset.url && asset.mimeType?.startsWith("image/")) return { url: asset.url, width: asset.width, height: asset.height };
-  return null;
-}
-
-function openViewer(asset) {
-  const large = pickVariant(asset, VIEWER_SIZE);
-  if (!large) {
-    if (asset.url) window.open(asset.url, "_blank", "noopener");
-    return;
-  }
-  ui.viewerTitle.textContent = asset.originalFilename || asset.filename;
-  ui.viewerImage.alt = asset.originalFilename || asset.filename;
-  ui.viewerImage.style.backgroundColor = asset.dominantColor || "";
-  ui.viewerImage.src = large.url;
-  const parts = [];
-  if (asset.width && asset.height) parts.push(`original ${asset.width}×${asset.height}`);
-  if (large.width && large.height) parts.push(`showing ${large.width}×${large.height}`);
-  if (asset.mimeType) parts.push(asset.mimeType);
-  if (asset.size) parts.push(formatBytes(asset.size));
-  ui.viewerMeta.textContent = parts.join(" · ");
-  ui.viewer.showModal();
-}
-
-function updateGalleryCount() {
-  const count = ui.gallery.children.length;
-  ui.galleryEmpty.hidden = count > 0;
-  ui.galleryCount.textContent = count ? `${count} ready` : "";
-}
-
 // ---- helpers -------------------------------------------------------------------------
-
-/** Decimal units, as storage tiers are sold: a 3,000,000-byte tier reads "3 MB". */
-function formatBytes(bytes) {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.5 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const rounded = value < 10 ? value.toFixed(1).replace(/\.0$/, "") : value.toFixed(0);
-  return `${rounded} ${units[unit]}`;
-}
-
-function sentence(text) {
-  const trimmed = String(text || "").trim();
-  if (!trimmed) return "";
-  const capitalised = trimmed[0].toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
-}
 
 function announce(message) {
   ui.announcer.textContent = message;
@@ -522,11 +400,12 @@ ui.fileInput.addEventListener("change", () => {
   ui.fileInput.value = "";
 });
 
-ui.viewerClose.addEventListener("click", () => ui.viewer.close());
-ui.viewer.addEventListener("click", (event) => {
-  if (event.target === ui.viewer) ui.viewer.close();
+setUpLibrary({
+  token: () => session?.token,
+  announce,
+  onUsageChange: refreshUsage,
+  onFolderChange: showUploadTarget,
 });
-ui.viewer.addEventListener("close", () => ui.viewerImage.removeAttribute("src"));
 
 if (session?.token) enterWorkspace();
 else ui.userName.focus();

@@ -25,6 +25,8 @@ export const DEFAULT_PART_CONCURRENCY = 4;
 
 // The problem type of a 409 answered while a request with the same key is still running.
 const KEY_IN_PROGRESS = "urn:mediaport:problem:idempotency-key-in-progress";
+// The problem type of GET /users/{id}/avatar's 404 for a user without one.
+const AVATAR_NOT_FOUND = "urn:mediaport:problem:avatar-not-found";
 const FINISHED_PROCESSING = new Set(["DONE", "SKIPPED", "FAILED"]);
 const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 2_000;
@@ -51,13 +53,15 @@ const activeResumeKeys = new Set();
  * `errors` (`[{field, detail}]`) come from the problem document; `rejectReason` is set
  * when verification rejected the file (HTTP 422), e.g. `TYPE_MISMATCH`; `retryAfter` is
  * the wait in milliseconds a retryable answer (429, 503, or a 409 for an idempotency key
- * still in progress) asked for with `Retry-After` (else null).
+ * still in progress) asked for with `Retry-After` (else null); `problem` is the problem
+ * document as the API sent it, with its extension members (e.g. the `attachments` of a
+ * 409 from `deleteAsset()`), or null.
  */
 export class MediaportError extends Error {
   /**
    * @param {{status: number, title: string, detail?: string, type?: string,
    *          errors?: {field: string, detail: string}[], rejectReason?: string|null,
-   *          asset?: object|null, retryAfter?: number|null}} problem
+   *          asset?: object|null, retryAfter?: number|null, problem?: object|null}} problem
    */
   constructor({
     status,
@@ -68,6 +72,7 @@ export class MediaportError extends Error {
     rejectReason = null,
     asset = null,
     retryAfter = null,
+    problem = null,
   }) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = "MediaportError";
@@ -79,6 +84,7 @@ export class MediaportError extends Error {
     this.rejectReason = rejectReason;
     this.asset = asset;
     this.retryAfter = retryAfter;
+    this.problem = problem;
   }
 
   /**
@@ -109,6 +115,7 @@ export class MediaportError extends Error {
  * @param {string} [options.apiUrl] Base URL of the Mediaport API; "" (default) is same-origin.
  * @param {string|(() => string|Promise<string>)} options.token Bearer JWT, or a function returning one.
  * @param {string} [options.scope] Upload scope, e.g. "PROFILE_AVATAR"; the API's default when omitted.
+ * @param {string} [options.folder] The library folder the asset goes into, e.g. "trips/2026"; none when omitted.
  * @param {"PUT"|"POST"} [options.method] PUT (default) a presigned URL, or POST a presigned form.
  * @param {string} [options.filename] Overrides `file.name`.
  * @param {string} [options.contentType] Overrides `file.type`.
@@ -163,6 +170,7 @@ async function uploadWhole(client, file, options) {
     size: file.size,
   };
   if (options.scope) body.scope = options.scope;
+  if (options.folder) body.folder = options.folder;
   if (options.method) body.method = options.method;
   // One key for this upload's presign and all its retries: the API answers a repeat with
   // the first ticket instead of recording a second asset.
@@ -216,6 +224,7 @@ async function uploadInParts(client, file, options) {
         size: file.size,
       };
       if (scope) body.scope = scope;
+      if (options.folder) body.folder = options.folder;
       const started = await client.request("POST", "/media/upload/multipart/initiate", body, {
         "Idempotency-Key": newIdempotencyKey(),
       });
@@ -626,16 +635,286 @@ export function getAsset(assetId, options) {
  *
  * @param {{apiUrl?: string, token: string|Function, status?: string, limit?: number,
  *          cursor?: string, signal?: AbortSignal}} options `status` filters, e.g. "READY";
- *   pass the previous page's `nextCursor` as `cursor` for the next page.
+ *   pass the previous page's `nextCursor` as `cursor` for the next page. Every filter of
+ *   `listLibrary()` is taken too.
  * @returns {Promise<{items: object[], nextCursor: string|null}>}
  */
 export function listAssets(options) {
+  return listLibrary(options, options);
+}
+
+// The query parameters of GET /media, as listLibrary() takes them (tags apart: `tag`, repeated).
+const LIBRARY_FILTERS = [
+  "folder",
+  "recursive",
+  "type",
+  "mimeType",
+  "scope",
+  "status",
+  "q",
+  "deleted",
+  "sort",
+  "limit",
+  "cursor",
+];
+
+/**
+ * One page of the caller's media library, filtered and sorted.
+ *
+ * A page can be shorter than `limit` and still have a `nextCursor` (the `q` and `tags`
+ * filters look at a bounded number of assets per request): keep following `nextCursor`
+ * until it is null.
+ *
+ * @param {object} [filters]
+ * @param {string} [filters.folder] Exactly this folder, e.g. "trips/2026"; "/" for assets in no folder.
+ * @param {boolean} [filters.recursive] With `folder`, include its subfolders.
+ * @param {string[]|string} [filters.tags] Only assets carrying every one of these tags.
+ * @param {"image"|"video"|"audio"|"document"|"other"} [filters.type] A type category.
+ * @param {string} [filters.mimeType] An exact media type, e.g. "image/png".
+ * @param {string} [filters.scope] An upload scope, e.g. "GENERIC".
+ * @param {"PENDING"|"READY"|"REJECTED"|"QUARANTINED"} [filters.status]
+ * @param {string} [filters.q] Case-insensitive text in the filename, alt text or caption.
+ * @param {boolean} [filters.deleted] The trash instead of the library (and only the trash).
+ * @param {"-createdAt"|"createdAt"|"size"|"-size"|"filename"} [filters.sort] Newest first by default.
+ * @param {number} [filters.limit] 1-100 assets (the API's default is 20).
+ * @param {string} [filters.cursor] The previous page's `nextCursor`.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{items: object[], nextCursor: string|null}>} A bad filter throws a
+ *   `MediaportError` with status 400 and the field in `errors`.
+ */
+export function listLibrary(filters = {}, options = {}) {
   const query = new URLSearchParams();
-  for (const name of ["status", "limit", "cursor"]) {
-    if (options[name] != null && options[name] !== "") query.set(name, String(options[name]));
+  for (const name of LIBRARY_FILTERS) {
+    const value = filters[name];
+    if (value != null && value !== "" && value !== false) query.set(name, String(value));
   }
+  for (const tag of [filters.tags ?? []].flat()) query.append("tag", tag);
   const suffix = query.toString() ? `?${query}` : "";
   return makeClient(options).request("GET", `/media${suffix}`);
+}
+
+/**
+ * Read one asset with its version, to edit it without overwriting someone else's change.
+ *
+ * @param {string} assetId
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{asset: object, etag: string|null}>} Pass `etag` as `ifMatch` to `updateAsset()`.
+ */
+export async function getAssetWithETag(assetId, options) {
+  const { data, headers } = await makeClient(options).exchange("GET", assetPath(assetId));
+  return { asset: data, etag: headers.get("ETag") };
+}
+
+/**
+ * Change an asset's library fields with a JSON merge patch: only the fields given change,
+ * and `null` clears one.
+ *
+ * @param {string} assetId
+ * @param {{altText?: string|null, caption?: string|null, tags?: string[]|null, folder?: string|null}} patch
+ *   Tags are trimmed, lower-cased and de-duplicated by the API; unknown fields are refused.
+ * @param {{ifMatch?: string, apiUrl?: string, token: string|Function, signal?: AbortSignal,
+ *          attempts?: number}} options `ifMatch`: the ETag read with the asset; the change is
+ *   then refused (412) if the asset changed since.
+ * @returns {Promise<{asset: object, etag: string|null}>} The changed asset and its new ETag.
+ *   Throws a `MediaportError`: 412 when `ifMatch` is stale, 400 for a bad field (in `errors`).
+ */
+export async function updateAsset(assetId, patch, { ifMatch, ...options } = {}) {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw new TypeError("patch must be an object");
+  const headers = { "Content-Type": "application/merge-patch+json" };
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const { data, headers: answered } = await makeClient(options).exchange("PATCH", assetPath(assetId), patch, headers);
+  return { asset: data, etag: answered.get("ETag") };
+}
+
+/**
+ * Move an asset to the trash (it can be restored until it is purged).
+ *
+ * @param {string} assetId
+ * @param {{detach?: boolean, apiUrl?: string, token: string|Function, signal?: AbortSignal,
+ *          attempts?: number}} [options] `detach`: delete it even when it is attached to
+ *   something, detaching it first.
+ * @returns {Promise<void>} Throws a `MediaportError` with status 409 when the asset is
+ *   attached somewhere and `detach` is not set; its `problem.attachments` lists where
+ *   (`[{entityType, entityId}]`).
+ */
+export async function deleteAsset(assetId, { detach = false, ...options } = {}) {
+  await makeClient(options).request("DELETE", `${assetPath(assetId)}${detach ? "?detach=true" : ""}`);
+}
+
+/**
+ * Bring an asset back from the trash, READY again and in the folder it was in.
+ *
+ * @param {string} assetId
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<object>} The asset. Throws a `MediaportError` with status 409 once it was purged.
+ */
+export function restoreAsset(assetId, options) {
+  return makeClient(options).request("POST", `${assetPath(assetId)}/restore`);
+}
+
+/**
+ * Put an asset into a folder, or into none.
+ *
+ * @param {string} assetId
+ * @param {string|null} folder A folder path, e.g. "trips/2026" (created when missing); null or "" for no folder.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<object>} The moved asset. Throws a `MediaportError` (400 for a bad path).
+ */
+export function moveAsset(assetId, folder, options) {
+  return makeClient(options).request("POST", `${assetPath(assetId)}/move`, { folder: folder || null });
+}
+
+/**
+ * A short-lived URL that downloads the asset under its original filename. A plain link to
+ * the API cannot carry the bearer token: put this URL in an `<a download href>` instead.
+ *
+ * @param {string} assetId
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{url: string, filename: string, expiresAt: string}>} Throws a `MediaportError`.
+ */
+export function downloadUrl(assetId, options) {
+  return makeClient(options).request("GET", `${assetPath(assetId)}/download`, undefined, {
+    Accept: "application/json",
+  });
+}
+
+/**
+ * Every folder of the caller, nested ones included, sorted by path.
+ *
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Array<{path: string, assetCount: number, bytes: number, createdAt: string}>>}
+ *   `assetCount` and `bytes` count the assets directly in the folder.
+ */
+export async function listFolders(options) {
+  const { items } = await makeClient(options).request("GET", "/media/folders");
+  return items;
+}
+
+/**
+ * Create a folder.
+ *
+ * @param {string} path E.g. "trips/2026": names of letters, digits, spaces, `-`, `_` and `.`.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{path: string, assetCount: number, bytes: number, createdAt: string}>}
+ *   Throws a `MediaportError`: 409 when it exists, 400 for a bad path.
+ */
+export function createFolder(path, options) {
+  return makeClient(options).request("POST", "/media/folders", { path });
+}
+
+/**
+ * Delete a folder. One holding assets or subfolders is refused unless `moveTo` names a
+ * folder to move everything to first (subfolders keep their place under it).
+ *
+ * @param {string} path E.g. "trips/2026".
+ * @param {{moveTo?: string, apiUrl?: string, token: string|Function, signal?: AbortSignal,
+ *          attempts?: number}} [options]
+ * @returns {Promise<void>} Throws a `MediaportError`: 409 when not empty and no `moveTo`, 404
+ *   when there is no such folder.
+ */
+export async function deleteFolder(path, { moveTo, ...options } = {}) {
+  const suffix = moveTo ? `?${new URLSearchParams({ moveTo })}` : "";
+  await makeClient(options).request("DELETE", `/media/folders/${encodeURIComponent(path)}${suffix}`);
+}
+
+function assetPath(assetId) {
+  return `/media/${encodeURIComponent(assetId)}`;
+}
+
+// ---- attachments and avatars (docs/attachments.md) ----------------------------------------
+
+/**
+ * Attach one of the caller's READY assets to a thing of your app (a post, a vehicle), as
+ * the entity type allows: the scopes it takes and how many it holds. The first user to
+ * attach to an entity claims it; nobody else may attach to it or detach from it.
+ *
+ * @param {string} assetId
+ * @param {string} entityType E.g. "post", "vehicle", or one configured for the deployment.
+ * @param {string} entityId Your app's id of the thing: 1-128 letters, digits or `._:@-`.
+ * @param {{role?: string, apiUrl?: string, token: string|Function, signal?: AbortSignal,
+ *          attempts?: number}} options `role`: what the asset is on the entity, e.g. "cover"
+ *   (1-32 letters, digits, `_` or `-`); left out on an existing attachment, its role stays.
+ * @returns {Promise<{assetId: string, entityType: string, entityId: string, role: string|null,
+ *          attachedAt: string, created: boolean}>} The attachment; `created` is true when
+ *   this call attached it (201), false when it was attached already (200). Throws a
+ *   `MediaportError`: 403 not yours or the entity is another user's (`entity-claimed`),
+ *   404 no such asset or entity type, 409 the asset is not READY, 422 the type does not
+ *   take its scope (`scope-not-allowed`), the entity is full (`entity-full`), or the
+ *   asset is attached to 40 things already (`attachment-limit`); the problem's `type` says which.
+ */
+export async function attachAsset(assetId, entityType, entityId, { role, ...options } = {}) {
+  const path = `${assetPath(assetId)}/attachments/${entityPath(entityType, entityId)}`;
+  const { data, status } = await makeClient(options).exchange("PUT", path, role == null ? undefined : { role });
+  return { ...data, created: status === 201 };
+}
+
+/**
+ * Detach an asset from a thing of your app.
+ *
+ * @param {string} assetId
+ * @param {string} entityType E.g. "post".
+ * @param {string} entityId Your app's id of the thing.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<void>} Throws a `MediaportError`: 404 when it is not attached there
+ *   (`attachment-not-found`), 403 when the asset or the entity is another user's.
+ */
+export async function detachAsset(assetId, entityType, entityId, options) {
+  await makeClient(options).request("DELETE", `${assetPath(assetId)}/attachments/${entityPath(entityType, entityId)}`);
+}
+
+/**
+ * What a thing of your app shows: its attached READY assets, oldest attachment first. Any
+ * signed-in user may read it; nothing of the owner's own (filename, folder, tags) is in it.
+ *
+ * @param {string} entityType E.g. "post".
+ * @param {string} entityId Your app's id of the thing.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{entityType: string, entityId: string, items: Array<{assetId: string,
+ *          role: string|null, url: string, variants: Object<string, {url: string, width: number,
+ *          height: number}>, mimeType: string, altText: string|null, width: number|null,
+ *          height: number|null, placeholder: string|null, dominantColor: string|null,
+ *          attachedAt: string}>}>} `url` and the variants' URLs are short-lived. An entity
+ *   nothing was attached to has no items; an unknown entity type throws a `MediaportError` (404).
+ */
+export function getAttachments(entityType, entityId, options) {
+  return makeClient(options).request("GET", `/attachments/${entityPath(entityType, entityId)}`);
+}
+
+/**
+ * Make a READY asset of the caller's, uploaded in scope PROFILE_AVATAR, their avatar (the
+ * one it replaces is released in the same step), or clear it with null.
+ *
+ * @param {string|null} assetId The new avatar; null for none.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{assetId: string, url: string, variants: Object<string, {url: string,
+ *          width: number, height: number}>}|null>} The avatar, or null once cleared. Throws a
+ *   `MediaportError`: 422 for an asset of another scope (`scope-not-allowed`), 409 not READY,
+ *   403 not yours, 404 no such asset.
+ */
+export function setAvatar(assetId, options) {
+  return makeClient(options).request("PUT", "/me/avatar", { assetId: assetId ?? null });
+}
+
+/**
+ * A user's avatar, as any signed-in user may read it.
+ *
+ * @param {string} userId The user's id (their token's `sub`).
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{assetId: string, url: string, variants: Object<string, {url: string,
+ *          width: number, height: number}>}|null>} null when the user has no avatar (the
+ *   API's 404 `avatar-not-found`); any other failure throws a `MediaportError`.
+ */
+export async function getAvatar(userId, options) {
+  try {
+    return await makeClient(options).request("GET", `/users/${encodeURIComponent(userId)}/avatar`);
+  } catch (error) {
+    if (error instanceof MediaportError && error.type === AVATAR_NOT_FOUND) return null;
+    throw error;
+  }
+}
+
+function entityPath(entityType, entityId) {
+  return `${encodeURIComponent(entityType)}/${encodeURIComponent(entityId)}`;
 }
 
 /**
@@ -725,7 +1004,8 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
     }
   }
 
-  async function request(method, path, body, headers = {}) {
+  /** One API request, retried; resolves with the JSON body (null for 204), the status and the headers. */
+  async function exchange(method, path, body, headers = {}) {
     const jwt = await bearer();
     if (!jwt) throw new TypeError("a token is required");
     return retrying(async () => {
@@ -746,10 +1026,11 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
         if (signal?.aborted) throw signal.reason;
         throw networkError(error);
       }
-      if (response.status === 204) return null;
+      const { status } = response;
+      if (status === 204) return { data: null, status, headers: response.headers };
       const text = await response.text();
       const data = text ? parseJson(text) : null;
-      if (response.ok) return data;
+      if (response.ok) return { data, status, headers: response.headers };
       const error = problemError(response.status, data, response.statusText);
       if (error.retryable) {
         error.retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
@@ -758,8 +1039,13 @@ function makeClient({ apiUrl = "", token, signal, attempts = DEFAULT_ATTEMPTS } 
     });
   }
 
+  async function request(method, path, body, headers) {
+    return (await exchange(method, path, body, headers)).data;
+  }
+
   return {
     request,
+    exchange,
     retrying,
     bearer,
     /** The same client, not cancelled by the upload's signal (to abort a cancelled upload). */
@@ -831,6 +1117,7 @@ function problemError(status, data, statusText) {
       type: data.type,
       errors: Array.isArray(data.errors) ? data.errors : [],
       rejectReason: data.rejectReason ?? null,
+      problem: data,
     });
   }
   // API Gateway's own answers (401 from the JWT authorizer) are {"message": "..."}.

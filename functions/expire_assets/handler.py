@@ -43,11 +43,19 @@ def removed_by_ttl(record: DynamoDBRecord) -> bool:
 def record_handler(record: DynamoDBRecord) -> None:
     if not removed_by_ttl(record) or record.dynamodb is None:
         return
+    services = current_services()
     expired = expiry.ExpiredAsset.from_image(record.dynamodb.old_image)
-    removed = expiry.remove_expired_files(current_services(), expired)
+    removed = expiry.remove_expired_files(services, expired)
+    # A deleted asset's time in the trash is up: its files are gone, a tombstone says so.
+    purged = removed and expiry.record_purge(services, record.raw_event["dynamodb"]["OldImage"])
     logger.info(
         "expired asset",
-        extra={"assetId": expired.asset_id, "status": expired.status, "filesRemoved": removed},
+        extra={
+            "assetId": expired.asset_id,
+            "status": expired.status,
+            "filesRemoved": removed,
+            "purged": purged,
+        },
     )
 
 

@@ -65,7 +65,9 @@ Mediaport local stack is up (Ctrl-C stops it)
   S3/AWS       {config.aws_endpoint}            (moto; dummy credentials, see .env.example)
   bucket       {config.bucket_name}
   tables       {config.table_name}, {config.idempotency_table_name} (idempotency),
-               {config.session_table_name} (Uppy upload sessions), {config.usage_table_name} (usage)
+               {config.session_table_name} (Uppy upload sessions),
+               {config.usage_table_name} (usage), {config.folder_table_name} (folders),
+               {config.attachment_table_name} (attachments)
   token        make token USER=alice       (or POST {config.api_url}/local/token)
   a token for dev-user, valid 12 hours:
 {token}

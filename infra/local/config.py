@@ -26,6 +26,8 @@ class LocalConfig:
     idempotency_table_name: str = "mediaport-idempotency"
     session_table_name: str = "mediaport-upload-sessions"
     usage_table_name: str = "mediaport-usage"
+    folder_table_name: str = "mediaport-folders"
+    attachment_table_name: str = "mediaport-attachments"
     allowed_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -47,6 +49,10 @@ class LocalConfig:
                 names.ENV_SESSION_TABLE_NAME, "mediaport-upload-sessions"
             ),
             usage_table_name=os.environ.get(names.ENV_USAGE_TABLE_NAME, "mediaport-usage"),
+            folder_table_name=os.environ.get(names.ENV_FOLDER_TABLE_NAME, "mediaport-folders"),
+            attachment_table_name=os.environ.get(
+                names.ENV_ATTACHMENT_TABLE_NAME, "mediaport-attachments"
+            ),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
 
@@ -80,6 +86,8 @@ class LocalConfig:
             names.ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table_name,
             names.ENV_SESSION_TABLE_NAME: self.session_table_name,
             names.ENV_USAGE_TABLE_NAME: self.usage_table_name,
+            names.ENV_FOLDER_TABLE_NAME: self.folder_table_name,
+            names.ENV_ATTACHMENT_TABLE_NAME: self.attachment_table_name,
             # reconcile_usage reports only, as the stack's default (make reconcile FIX=1).
             names.ENV_RECONCILE_FIX: "false",
             # The upload queue's maxReceiveCount, as provision.py makes it.

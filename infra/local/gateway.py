@@ -9,6 +9,7 @@ import logging
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.utils import safe_join
 from werkzeug.wrappers import Request, Response
@@ -27,9 +28,9 @@ SWAGGER_ASSETS = {
     "swagger-ui-bundle.min.js": "application/javascript",
     "swagger-ui.min.css": "text/css",
 }
-CORS_METHODS = "GET,POST,PATCH,DELETE,OPTIONS"
-CORS_HEADERS = "authorization,content-type,idempotency-key"
-CORS_EXPOSED_HEADERS = "Retry-After"
+CORS_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+CORS_HEADERS = "authorization,content-type,idempotency-key,if-match"
+CORS_EXPOSED_HEADERS = "Retry-After,ETag,Location"
 
 # HTTP API quotas (not adjustable): the request line and header values together, and the
 # body. A Lambda integration also caps the event it is handed (a synchronous invoke).
@@ -59,10 +60,14 @@ class Gateway:
             return Response(status=204)
         if _request_line_and_headers_size(request) > MAX_REQUEST_LINE_AND_HEADERS:
             return _json({"message": "Request Header Fields Too Large"}, 431)
+        # Routes match the path as sent, so an encoded "/" (%2F) stays inside its segment
+        # (DELETE /media/folders/trips%2F2026); parameters are handed over decoded.
+        raw_path = _raw_path(request)
         for route, pattern in self.routes:
-            match = pattern.fullmatch(request.path)
+            match = pattern.fullmatch(raw_path)
             if match and route.method == request.method:
-                return self._invoke(route, request, match.groupdict())
+                params = {name: unquote(value) for name, value in match.groupdict().items()}
+                return self._invoke(route, request, params)
         return self._local_page(request)
 
     def _invoke(self, route: Route, request: Request, params: dict[str, str]) -> Response:
@@ -159,6 +164,14 @@ def _invalid_token_request(detail: str) -> Response:
         400,
         content_type="application/problem+json",
     )
+
+
+def _raw_path(request: Request) -> str:
+    """The request's path before percent-decoding (as the client sent it)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return quote(request.path, safe="/")
+    return str(urlsplit(raw).path) or "/"
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:

@@ -15,6 +15,8 @@ import boto3
 
 from infra.definitions import (
     ASSET_TABLE,
+    ATTACHMENT_TABLE,
+    FOLDER_TABLE,
     IDEMPOTENCY_TABLE,
     MAX_RECEIVE_COUNT,
     MEDIA_CORS,
@@ -40,6 +42,8 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
     _create_table(dynamodb, config.session_table_name, SESSION_TABLE)
     _create_table(dynamodb, config.usage_table_name, USAGE_TABLE)
+    _create_table(dynamodb, config.folder_table_name, FOLDER_TABLE)
+    _create_table(dynamodb, config.attachment_table_name, ATTACHMENT_TABLE)
     return queues
 
 

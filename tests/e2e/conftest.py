@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Browser
 
 from infra.local.tokens import issue_token
+from tests.e2e.browser import Demo, launch_chromium, open_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE_SCOPE = "LARGE_MEDIA"
@@ -98,3 +100,19 @@ def _wait_until_up(stack: LocalStack, process: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the local stack did not come up:\n{stack.log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one for every browser test of the run."""
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
+    """The demo page in a fresh browser context (its own storage), closed after the test."""
+    demo = open_demo(browser, local_stack.api_url)
+    try:
+        yield demo
+    finally:
+        demo.page.context.close()

@@ -116,11 +116,12 @@ def test_the_api_answers_cors_for_the_demo_origin_only(local_stack: LocalStack) 
     assert allowed.headers["Access-Control-Allow-Origin"] == local_stack.api_url
     assert "idempotency-key" in allowed.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in preflight("https://evil.example").headers
-    # A page on that origin may read how long a 429 or 503 asks it to wait.
+    # A page on that origin may read how long a 429 or 503 asks it to wait, the ETag an
+    # edit sends back as If-Match, and where a created resource is.
     answer = requests.get(
         f"{local_stack.api_url}/health", headers={"Origin": local_stack.api_url}, timeout=10
     )
-    assert answer.headers["Access-Control-Expose-Headers"] == "Retry-After"
+    assert answer.headers["Access-Control-Expose-Headers"] == "Retry-After,ETag,Location"
 
 
 def test_swagger_ui_and_the_openapi_document_are_served(local_stack: LocalStack) -> None:

@@ -9,7 +9,6 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +16,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from playwright.sync_api import (
-    Browser,
     FileChooser,
     Locator,
     Page,
@@ -26,7 +24,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.e2e.browser import Demo, launch_chromium, open_demo, sign_in, throttle_uploads
+from tests.e2e.browser import Demo, sign_in, throttle_uploads
 from tests.e2e.conftest import ARTIFACTS, LocalStack
 from tests.samples import HTML_BYTES, PDF_BYTES, jpeg_bytes
 
@@ -41,23 +39,9 @@ PHOTOS = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
 @pytest.fixture
 def user() -> str:
     return f"browser-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
-    demo = open_demo(browser, local_stack.api_url)
-    try:
-        yield demo
-    finally:
-        demo.page.context.close()
 
 
 def _row(page: Page, filename: str) -> Locator:

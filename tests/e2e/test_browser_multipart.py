@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, Response, Route, expect
+from playwright.sync_api import Page, Request, Response, Route, expect
 
-from tests.e2e.browser import Demo, launch_chromium, open_demo, sign_in
+from tests.e2e.browser import Demo, sign_in
 from tests.e2e.conftest import ARTIFACTS, LocalStack
 from tests.samples import MP4_BYTES
 
@@ -41,20 +40,6 @@ CHOOSE_FILE = """([name, size, lastModified, head]) => {
     input.files = picked.files;
     input.dispatchEvent(new Event("change", { bubbles: true }));
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
-    demo = open_demo(browser, local_stack.api_url)
-    try:
-        yield demo
-    finally:
-        demo.page.context.close()
 
 
 def _choose_the_file(page: Page) -> None:

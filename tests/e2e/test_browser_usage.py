@@ -4,33 +4,18 @@ type, refreshed after each upload, and a file that does not fit refused in plain
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import Demo, launch_chromium, open_demo, sign_in
-from tests.e2e.conftest import ARTIFACTS, LocalStack
+from tests.e2e.browser import Demo, sign_in
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
 READY_TIMEOUT_MS = 60_000
 # The local stack fixture's "race" tier: 3,000,000 bytes.
 TIER = "race"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
-    demo = open_demo(browser, local_stack.api_url)
-    try:
-        yield demo
-    finally:
-        demo.page.context.close()
 
 
 def pdf_of(size: int) -> bytes:

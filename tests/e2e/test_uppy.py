@@ -8,7 +8,6 @@ import base64
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Request, Route
 
 from tests import samples
-from tests.e2e.browser import DEFAULT_TIMEOUT_MS, ConsoleErrors, launch_chromium
+from tests.e2e.browser import DEFAULT_TIMEOUT_MS, ConsoleErrors
 from tests.e2e.conftest import LARGE_SCOPE, ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -84,11 +83,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         capture_output=True,
     )
     return output.read_bytes()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch_chromium()
 
 
 def _open_session(stack: LocalStack) -> str:

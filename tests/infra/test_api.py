@@ -99,9 +99,9 @@ def test_api_cors_allows_the_same_origins_as_the_bucket(synth: Synth) -> None:
         {
             "CorsConfiguration": {
                 "AllowOrigins": list(DEFAULT_ALLOWED_ORIGINS),
-                "AllowMethods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-                "AllowHeaders": ["Authorization", "Content-Type", "Idempotency-Key"],
-                "ExposeHeaders": ["Retry-After"],
+                "AllowMethods": ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                "AllowHeaders": ["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+                "ExposeHeaders": ["Retry-After", "ETag", "Location"],
                 "MaxAge": Match.any_value(),
             }
         },

@@ -83,6 +83,9 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     assert processor["Timeout"] == 60
     expirer = functions.pop("expire_assets")  # a few S3 deletes per record, in the background
     functions.pop("reconcile_usage")  # a daily batch over every user: minutes, not seconds
+    # Deleting a folder with moveTo moves up to 500 assets, one transaction each.
+    folders = functions.pop("folders")
+    assert (folders["MemorySize"], folders["Timeout"]) == (512, 29)
     assert (expirer["MemorySize"], expirer["Timeout"]) == (256, 30)
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name
@@ -104,3 +107,13 @@ def test_only_uppy_knows_the_session_table(synth: Synth) -> None:
     for name, fn in mediaport_functions(synth).items():
         env = fn["Environment"]["Variables"]
         assert ("MEDIAPORT_SESSION_TABLE_NAME" in env) is (name == "uppy"), name
+
+
+def test_only_media_and_attachments_know_the_attachment_table(synth: Synth) -> None:
+    attachments = {"Ref": synth.logical_id(synth.storage.attachment_table)}
+    for name, fn in mediaport_functions(synth).items():
+        env = fn["Environment"]["Variables"]
+        if name in ("media", "attachments"):
+            assert env["MEDIAPORT_ATTACHMENT_TABLE_NAME"] == attachments, name
+        else:
+            assert "MEDIAPORT_ATTACHMENT_TABLE_NAME" not in env, name

@@ -51,6 +51,8 @@ def resource_names(synth: Synth) -> dict[str, str]:
         synth.logical_id(storage.idempotency_table): "idempotency",
         synth.logical_id(storage.session_table): "sessions",
         synth.logical_id(storage.usage_table): "usage",
+        synth.logical_id(storage.folder_table): "folders",
+        synth.logical_id(storage.attachment_table): "attachments",
         synth.logical_id(storage.bucket): "bucket",
     }
 
@@ -125,6 +127,8 @@ def test_presign_creates_assets_and_keeps_idempotency_records(synth: Synth) -> N
         "assets": {"dynamodb:PutItem"},
         # The early quota check reads the caller's usage; presign changes no state.
         "usage": {"dynamodb:Query"},
+        # An upload into a missing folder creates it with the asset.
+        "folders": {"dynamodb:UpdateItem"},
         # What Powertools' DynamoDBPersistenceLayer calls.
         "idempotency": {
             "dynamodb:GetItem",
@@ -154,11 +158,67 @@ def test_media_reads_and_updates_assets_and_queries_only_the_listing_indexes(
 ) -> None:
     assert grants(synth, "media", "dynamodb") == {
         "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        "assets/index/byOwner": {"dynamodb:Query"},
-        "assets/index/byOwnerStatus": {"dynamodb:Query"},
-        # Usage changes in the same transaction as the state it counts.
+        **{
+            f"assets/index/{index}": {"dynamodb:Query"}
+            for index in (
+                "byOwnerStatus",
+                "byShelf",
+                "byShelfSize",
+                "byShelfName",
+                "byFolder",
+                "byType",
+            )
+        },
+        # Usage and folder counts change in the same transaction as the state they count.
+        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "folders": {"dynamodb:UpdateItem"},
+        # A delete names an asset's attachments, or removes them in its own transaction.
+        "attachments/index/byAsset": {"dynamodb:Query"},
+        "attachments": {"dynamodb:DeleteItem", "dynamodb:UpdateItem"},
+    }
+
+
+def test_attachments_attaches_in_one_transaction_and_only_reads_what_it_shows(
+    synth: Synth,
+) -> None:
+    assert grants(synth, "attachments", "dynamodb") == {
+        # The asset's usageCount changes with the attachment; a feed reads its assets in
+        # one BatchGetItem.
+        "assets": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
+        "attachments": {
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+    }
+    # Short-lived GET URLs of originals and variants: it writes no object.
+    assert grants(synth, "attachments", "s3") == {
+        "bucket/media/*": {"s3:GetObject"},
+        "bucket/derived/*": {"s3:GetObject"},
+    }
+
+
+def test_only_media_and_attachments_reach_the_attachment_table(synth: Synth) -> None:
+    for function in ("presign", "multipart", "uppy", "direct_upload", "process_upload"):
+        reached = grants(synth, function, "dynamodb")
+        assert not any(name.startswith("attachments") for name in reached), function
+
+
+def test_folders_keeps_folder_records_and_moves_assets_as_an_edit_does(synth: Synth) -> None:
+    assert grants(synth, "folders", "dynamodb") == {
+        "folders": {
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+        "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "assets/index/byFolder": {"dynamodb:Query"},
         "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
     }
+    assert grants(synth, "folders", "s3") == {}
 
 
 def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> None:
@@ -177,8 +237,9 @@ def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> 
 def test_process_upload_reads_and_updates_assets_only(synth: Synth) -> None:
     assert grants(synth, "process_upload", "dynamodb") == {
         "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        # Usage changes in the same transaction as the state it counts.
+        # Usage and folder counts change in the same transaction as the state they count.
         "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "folders": {"dynamodb:UpdateItem"},
     }
 
 
@@ -189,9 +250,15 @@ def test_expire_assets_only_deletes_the_files_of_expired_records(synth: Synth) -
         "bucket/derived/*": {"s3:DeleteObject"},
         "bucket": {"s3:ListBucket"},
     }
-    # The stream record carries the old image: it reads the stream, never the items.
+    # The stream record carries the old image: it reads the stream, never the items; it
+    # writes a purged asset's tombstone (only if absent).
     assert grants(synth, "expire_assets", "dynamodb") == {
-        "assets": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+        "assets": {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:PutItem",
+        },
         "*": {"dynamodb:ListStreams"},
     }
     (stream_statement,) = [
@@ -217,8 +284,9 @@ def test_multipart_works_on_uploads_under_media_only(synth: Synth) -> None:
     }
     assert grants(synth, "multipart", "dynamodb") == {
         "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-        # Usage changes in the same transaction as the state it counts.
+        # Usage and folder counts change in the same transaction as the state they count.
         "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "folders": {"dynamodb:UpdateItem"},
         # Initiate takes an Idempotency-Key, as presign does.
         "idempotency": {
             "dynamodb:GetItem",
@@ -247,8 +315,9 @@ def test_direct_upload_writes_and_verifies_uploads_under_media_only(synth: Synth
     }
     assert grants(synth, "direct_upload", "dynamodb") == {
         "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-        # Usage changes in the same transaction as the state it counts.
+        # Usage and folder counts change in the same transaction as the state they count.
         "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "folders": {"dynamodb:UpdateItem"},
     }
     assert list_bucket_conditions(synth, "direct_upload") == [
         {"StringLike": {"s3:prefix": ["media/*"]}}
@@ -273,8 +342,9 @@ def test_uppy_keeps_sessions_and_works_on_uploads_under_media_only(synth: Synth)
     assert grants(synth, "uppy", "dynamodb") == {
         "sessions": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
         "assets": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
-        # Usage changes in the same transaction as the state it counts.
+        # Usage and folder counts change in the same transaction as the state they count.
         "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "folders": {"dynamodb:UpdateItem"},
     }
     assert list_bucket_conditions(synth, "uppy") == [{"StringLike": {"s3:prefix": ["media/*"]}}]
 
@@ -310,7 +380,14 @@ def test_list_bucket_is_conditioned_on_the_prefixes_each_function_reads(synth: S
 
 
 def test_no_role_reaches_every_index_of_a_table(synth: Synth) -> None:
-    for function in ("health", "presign", "media", "process_upload", "expire_assets"):
+    for function in (
+        "health",
+        "presign",
+        "media",
+        "attachments",
+        "process_upload",
+        "expire_assets",
+    ):
         for resource in grants(synth, function, "dynamodb"):
             assert not resource.endswith("/index/*"), (function, resource)
 

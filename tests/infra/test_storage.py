@@ -100,36 +100,67 @@ def test_media_bucket_writes_server_access_logs(synth: Synth) -> None:
     assert "DestinationBucketName" in bucket["Properties"]["LoggingConfiguration"]
 
 
-def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_and_status(
+def _index(name: str, partition: str, sort: str) -> dict[str, object]:
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": partition, "KeyType": "HASH"},
+            {"AttributeName": sort, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_status_and_library(
     synth: Synth,
 ) -> None:
     table = synth.resource_of(synth.storage.table)["Properties"]
     assert table["KeySchema"] == [{"AttributeName": "assetId", "KeyType": "HASH"}]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert sorted(table["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"]) == [
-        {
-            "IndexName": "byOwner",
-            "KeySchema": [
-                {"AttributeName": "userId", "KeyType": "HASH"},
-                {"AttributeName": "createdAt", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        },
-        {
-            "IndexName": "byOwnerStatus",
-            "KeySchema": [
-                {"AttributeName": "userId", "KeyType": "HASH"},
-                {"AttributeName": "statusCreatedAt", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        },
+        _index("byFolder", "folderShelf", "createdAt"),
+        _index("byOwner", "userId", "createdAt"),
+        _index("byOwnerStatus", "userId", "statusCreatedAt"),
+        # The library: a shelf is the owner's library ("{userId}") or trash.
+        _index("byShelf", "shelf", "createdAt"),
+        _index("byShelfName", "shelf", "nameKey"),
+        _index("byShelfSize", "shelf", "sizeKey"),
+        _index("byType", "typeShelf", "createdAt"),
     ]
     assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
         "assetId": "S",
         "userId": "S",
         "createdAt": "S",
         "statusCreatedAt": "S",
+        "shelf": "S",
+        "sizeKey": "S",
+        "nameKey": "S",
+        "folderShelf": "S",
+        "typeShelf": "S",
     }
+
+
+def test_folders_are_records_keyed_by_owner_and_path(synth: Synth) -> None:
+    table = synth.resource_of(synth.storage.folder_table)["Properties"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "userId", "KeyType": "HASH"},
+        {"AttributeName": "path", "KeyType": "RANGE"},
+    ]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_attachments_are_kept_per_entity_and_found_per_asset(synth: Synth) -> None:
+    table = synth.resource_of(synth.storage.attachment_table)["Properties"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "entity", "KeyType": "HASH"},
+        {"AttributeName": "member", "KeyType": "RANGE"},
+    ]
+    assert table["GlobalSecondaryIndexes"] == [_index("byAsset", "assetId", "entity")]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert "TimeToLiveSpecification" not in table
+    assert "StreamSpecification" not in table
 
 
 def test_every_asset_change_is_streamed_with_old_and_new_images(synth: Synth) -> None:

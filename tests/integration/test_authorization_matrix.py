@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jwt
 import pytest
@@ -29,6 +30,16 @@ from tests.integration.test_direct_upload import form_data_request
 OWNER, STRANGER, ADMIN = "alice", "bob", "root"
 ANOTHER_KEY = "someone-elses-signing-key-of-32-bytes-or-more"
 PROBLEM_JSON = "application/problem+json"
+# What only an asset's owner reads (GET /media/{id}); never on a route anyone may read.
+OWNER_PRIVATE_FIELDS = (
+    "originalFilename",
+    "rejectReason",
+    "folder",
+    "tags",
+    "caption",
+    "usageCount",
+    "userId",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,56 @@ class Example:
 def _alices_uploaded_png(stack: Stack) -> str:
     ticket = stack.start_upload(samples.png_bytes(), "image/png", user=OWNER, filename="a.png")
     return str(ticket["assetId"])
+
+
+def _alices_ready_png(stack: Stack) -> str:
+    asset_id = _alices_uploaded_png(stack)
+    response = stack.call("PATCH", f"/media/{asset_id}/confirm", user=OWNER)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    return asset_id
+
+
+def _alices_deleted_png(stack: Stack) -> str:
+    asset_id = _alices_ready_png(stack)
+    response = stack.call("DELETE", f"/media/{asset_id}", user=OWNER)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    return asset_id
+
+
+def _alices_folder(stack: Stack) -> str:
+    path = f"empty/{uuid.uuid4().hex[:8]}"
+    response = stack.call("POST", "/media/folders", user=OWNER, json={"path": path})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return path
+
+
+def _alices_attached_png(stack: Stack, entity: str = "vehicle/v1") -> str:
+    asset_id = _alices_ready_png(stack)
+    response = stack.call("PUT", f"/media/{asset_id}/attachments/{entity}", user=OWNER)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return asset_id
+
+
+def _alices_vehicle(stack: Stack) -> Example:
+    _alices_attached_png(stack, "vehicle/v1")
+    return Example("/attachments/vehicle/v1")
+
+
+def _alices_ready_avatar(stack: Stack) -> str:
+    ticket = stack.start_upload(
+        samples.png_bytes(), "image/png", user=OWNER, filename="me.png", scope="PROFILE_AVATAR"
+    )
+    response = stack.call("PATCH", f"/media/{ticket['assetId']}/confirm", user=OWNER)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    return str(ticket["assetId"])
+
+
+def _alices_avatar_is_set(stack: Stack) -> Example:
+    response = stack.call(
+        "PUT", "/me/avatar", user=OWNER, json={"assetId": _alices_ready_avatar(stack)}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return Example(f"/users/{OWNER}/avatar")
 
 
 def _alices_pending_asset(stack: Stack) -> str:
@@ -93,6 +154,39 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     ),
     "GET /media": lambda stack: _a_listing_while_alice_has_an_asset(stack),
     "GET /media/{id}": lambda stack: Example(f"/media/{_alices_pending_asset(stack)}"),
+    # --- the library ---
+    "PATCH /media/{id}": lambda stack: Example(
+        f"/media/{_alices_pending_asset(stack)}", json={"altText": "a cat", "tags": ["Cats"]}
+    ),
+    "DELETE /media/{id}": lambda stack: Example(f"/media/{_alices_ready_png(stack)}"),
+    "POST /media/{id}/restore": lambda stack: Example(
+        f"/media/{_alices_deleted_png(stack)}/restore"
+    ),
+    "POST /media/{id}/move": lambda stack: Example(
+        f"/media/{_alices_pending_asset(stack)}/move", json={"folder": "trips/2026"}
+    ),
+    "GET /media/{id}/download": lambda stack: Example(
+        f"/media/{_alices_ready_png(stack)}/download", headers={"Accept": "application/json"}
+    ),
+    "GET /media/folders": lambda stack: Example("/media/folders"),
+    "POST /media/folders": lambda stack: Example(
+        "/media/folders", json={"path": f"trips/{uuid.uuid4().hex[:8]}"}
+    ),
+    "DELETE /media/folders/{folderName}": lambda stack: Example(
+        f"/media/folders/{quote(_alices_folder(stack), safe='')}"
+    ),
+    # --- attachments (an entity's media and a user's avatar are anyone's to read) ---
+    "PUT /media/{id}/attachments/{entityType}/{entityId}": lambda stack: Example(
+        f"/media/{_alices_ready_png(stack)}/attachments/vehicle/v1", json={"role": "cover"}
+    ),
+    "DELETE /media/{id}/attachments/{entityType}/{entityId}": lambda stack: Example(
+        f"/media/{_alices_attached_png(stack)}/attachments/vehicle/v1"
+    ),
+    "GET /attachments/{entityType}/{entityId}": lambda stack: _alices_vehicle(stack),
+    "PUT /me/avatar": lambda stack: Example(
+        "/me/avatar", json={"assetId": _alices_ready_avatar(stack)}
+    ),
+    "GET /users/{userId}/avatar": _alices_avatar_is_set,
     # --- usage ---
     "GET /media/usage": lambda stack: Example("/media/usage"),
     "GET /media/usage/breakdown": lambda stack: Example("/media/usage/breakdown"),
@@ -217,6 +311,9 @@ def expected_answer(route: Route, caller: str) -> str | int:
             return SERVED
         # Another user, and an admin too: on a user route an admin is just another user.
         return route.not_owner_status or SERVED
+    if route.auth is Auth.ANY_USER:
+        # What the host app shows all its users: every signed-in caller is served alike.
+        return UNAUTHORIZED if caller in REFUSED_BY_THE_AUTHORIZER else SERVED
     if route.auth is Auth.ADMIN:
         if caller in REFUSED_BY_THE_AUTHORIZER:
             return UNAUTHORIZED
@@ -284,7 +381,11 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         assert response.status_code in _success_statuses(route), body
         if response.status_code != 204:
             assert response.mimetype == "application/json", body
-        if caller != "owner" and route.auth.needs_token:
+        if caller != "owner" and route.auth is Auth.ANY_USER:
+            # Served to anyone: what the owner shared, and none of their private fields.
+            for private in OWNER_PRIVATE_FIELDS:
+                assert f'"{private}"' not in body, f"{caller} was shown {OWNER}'s {private}"
+        elif caller != "owner" and route.auth.needs_token:
             # Served to someone else: nothing of the owner's may be in it. (On a session
             # route the path, not the header, says whose uploads these are.)
             for asset_id in _assets_of(stack, OWNER):

@@ -73,11 +73,12 @@ def s3_test_events(stack: Stack) -> dict[str, Any]:
 
 
 def expired_record_event() -> dict[str, Any]:
-    """A TTL removal of a record expire_assets does not clean (it only logs it)."""
+    """A TTL removal of a record expire_assets does not clean (a READY asset never expires;
+    it only logs it)."""
     image = {
         "assetId": {"S": "a1"},
         "userId": {"S": "alice"},
-        "status": {"S": "DELETED"},
+        "status": {"S": "READY"},
         "bucket": {"S": "mediaport-media"},
         "key": {"S": "media/alice/a1/x.jpg"},
     }

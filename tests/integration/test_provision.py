@@ -119,7 +119,7 @@ def template_table(resource: dict[str, Any]) -> dict[str, Any]:
             for i in props.get("GlobalSecondaryIndexes", [])
         ),
         "stream": props.get("StreamSpecification", {}).get("StreamViewType"),
-        "ttl": props["TimeToLiveSpecification"]["AttributeName"],
+        "ttl": props.get("TimeToLiveSpecification", {}).get("AttributeName"),
         "on_demand": props["BillingMode"] == "PAY_PER_REQUEST",
         "recovery": props.get("PointInTimeRecoverySpecification", {}).get(
             "PointInTimeRecoveryEnabled", False
@@ -154,7 +154,15 @@ def test_the_local_asset_table_is_the_deployed_one(synth: Synth, local: dict[str
     deployed = template_table(synth.resource_of(synth.storage.table))
     assert provisioned_table(local["dynamodb"], CONFIG.table_name) == deployed
     # What the domain relies on, so that the comparison cannot pass on two empty shapes.
-    assert [name for name, *_ in deployed["indexes"]] == ["byOwner", "byOwnerStatus"]
+    assert [name for name, *_ in deployed["indexes"]] == [
+        "byFolder",
+        "byOwner",
+        "byOwnerStatus",
+        "byShelf",
+        "byShelfName",
+        "byShelfSize",
+        "byType",
+    ]
     assert deployed["stream"] == "NEW_AND_OLD_IMAGES"
     assert deployed["ttl"] == "expiresAt"
 
@@ -174,6 +182,19 @@ def test_the_local_session_table_is_the_deployed_one(synth: Synth, local: dict[s
     assert deployed["keys"] == [{"AttributeName": "sessionId", "KeyType": "HASH"}]
     assert deployed["ttl"] == "expiresAt"
     assert deployed["stream"] is None
+
+
+def test_the_local_attachment_table_is_the_deployed_one(
+    synth: Synth, local: dict[str, Any]
+) -> None:
+    deployed = template_table(synth.resource_of(synth.storage.attachment_table))
+    assert provisioned_table(local["dynamodb"], CONFIG.attachment_table_name) == deployed
+    assert deployed["keys"] == [
+        {"AttributeName": "entity", "KeyType": "HASH"},
+        {"AttributeName": "member", "KeyType": "RANGE"},
+    ]
+    assert [name for name, *_ in deployed["indexes"]] == ["byAsset"]
+    assert deployed["recovery"] is True
 
 
 # --- Functions -----------------------------------------------------------------------

@@ -24,7 +24,12 @@ def test_configuration_replaces_and_adds_scopes(monkeypatch) -> None:
         ' "BANNER": {"types": ["image/webp"], "maxBytes": 4096}}',
     )
     table = scope_table(
-        Settings(table_name="assets", bucket_name="media", usage_table_name="usage").scopes
+        Settings(
+            table_name="assets",
+            bucket_name="media",
+            usage_table_name="usage",
+            folder_table_name="folders",
+        ).scopes
     )
     assert table["PROFILE_AVATAR"].types == {"image/png"}
     assert table["PROFILE_AVATAR"].max_bytes == 1024

@@ -30,7 +30,12 @@ def test_no_default_names_a_resource(environment) -> None:
 
 @pytest.mark.parametrize("name", ["presign_expires_seconds", "download_expires_seconds"])
 def test_url_expiries_are_capped_at_what_role_credentials_can_honour(name: str) -> None:
-    base = {"table_name": "assets", "bucket_name": "media", "usage_table_name": "usage"}
+    base = {
+        "table_name": "assets",
+        "bucket_name": "media",
+        "usage_table_name": "usage",
+        "folder_table_name": "folders",
+    }
     assert getattr(Settings(**base, **{name: MAX_URL_EXPIRY_SECONDS}), name) == 3600
     with pytest.raises(ValueError, match="less than or equal to 3600"):
         Settings(**base, **{name: MAX_URL_EXPIRY_SECONDS + 1})
@@ -39,7 +44,10 @@ def test_url_expiries_are_capped_at_what_role_credentials_can_honour(name: str) 
 def test_rejected_records_expire_after_thirty_days_by_default() -> None:
     assert (
         Settings(
-            table_name="assets", bucket_name="media", usage_table_name="usage"
+            table_name="assets",
+            bucket_name="media",
+            usage_table_name="usage",
+            folder_table_name="folders",
         ).rejected_ttl_seconds
         == 30 * 86400
     )

@@ -14,8 +14,9 @@ import functools
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mediaport.model.attachments import EntityType, check_entity_types, entity_type_table
 from mediaport.model.usage import DEFAULT_TIER, DEFAULT_TIERS, TierLimits
-from mediaport.policy import ScopePolicy
+from mediaport.policy import ScopePolicy, scope_table
 
 # A URL presigned with a Lambda role's temporary credentials stops working when those
 # credentials expire, whatever its own expiry says, and Lambda promises no remaining
@@ -36,9 +37,13 @@ class Settings(BaseSettings):
     bucket_name: str = Field(min_length=3)
     # Storage usage: changed in the same transaction as every state change it counts.
     usage_table_name: str = Field(min_length=3)
+    # Library folders: their counts change in the same transactions as the assets.
+    folder_table_name: str = Field(min_length=3)
     idempotency_table_name: str | None = None
     # uppy only: where upload sessions (Uppy's capability URLs) are kept.
     session_table_name: str | None = None
+    # media and attachments only: which asset is attached to which host-app thing.
+    attachment_table_name: str | None = None
     region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("MEDIAPORT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -51,6 +56,9 @@ class Settings(BaseSettings):
     pending_ttl_seconds: int = Field(default=24 * 3600, ge=300)
     # A REJECTED asset's record (its reason, for the client to read) is kept this long.
     rejected_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    # A deleted asset stays in the trash (restorable) this many days; then its files are
+    # purged, and a record of the purge is kept as long again (restore answers 409).
+    trash_days: int = Field(default=30, ge=1, le=3650)
     # Scope policies that replace or add to the defaults, e.g.
     # {"BANNER": {"types": ["image/png"], "maxBytes": 1048576}}.
     scopes: dict[str, ScopePolicy] = Field(default_factory=dict)
@@ -70,6 +78,9 @@ class Settings(BaseSettings):
     upload_session_seconds: int = Field(default=3600, ge=60, le=MAX_URL_EXPIRY_SECONDS)
     # Where ready media is served from when a CDN fronts the bucket (no trailing slash).
     public_base_url: str | None = None
+    # Entity types that replace or add to the defaults (post, avatar, vehicle), e.g.
+    # {"listing": {"scopes": ["GENERIC"], "maxAttachments": 20}} (docs/attachments.md).
+    entity_types: dict[str, EntityType] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _default_tier_exists(self) -> Settings:
@@ -79,6 +90,16 @@ class Settings(BaseSettings):
                 f"({', '.join(sorted(self.tiers))})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _entity_types_are_sound(self) -> Settings:
+        check_entity_types(self.entity_type_table, set(scope_table(self.scopes)))
+        return self
+
+    @property
+    def entity_type_table(self) -> dict[str, EntityType]:
+        """Every entity type of this deployment: the defaults and the configured ones."""
+        return entity_type_table(self.entity_types)
 
     def tier_of(self, claimed: str | None) -> str:
         """The caller's tier: the claimed one when it exists, else the default."""

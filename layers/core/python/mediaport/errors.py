@@ -185,3 +185,142 @@ class QuotaExceeded(MediaportError):
             "usedBytes": self.used_bytes,
             "remainingBytes": self.remaining_bytes,
         }
+
+
+class AssetChanged(MediaportError):
+    """If-Match named a version the asset no longer has."""
+
+    status, slug, title = 412, "asset-changed", "The asset was changed since you read it"
+
+
+class AssetNotReady(MediaportError):
+    """The action needs a READY asset (delete, download, attach)."""
+
+    status, slug, title = 409, "asset-not-ready", "The asset is not READY"
+
+
+class AssetAttached(MediaportError):
+    """Deleting an asset that is attached somewhere needs ``?detach=true``."""
+
+    status, slug, title = 409, "asset-attached", "The asset is attached"
+
+    def __init__(self, detail: str, *, attachments: list[dict[str, str]]) -> None:
+        super().__init__(detail)
+        self.attachments = attachments
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "attachments": self.attachments}
+
+
+class AssetPurged(MediaportError):
+    """The asset's trash time is up: its files are (or are about to be) gone for good."""
+
+    status, slug, title = 409, "asset-purged", "The asset was purged"
+
+
+class AssetNotDeleted(MediaportError):
+    status, slug, title = 409, "asset-not-deleted", "The asset is not in the trash"
+
+
+class FolderExists(MediaportError):
+    status, slug, title = 409, "folder-exists", "The folder exists already"
+
+
+class FolderNotFound(MediaportError):
+    status, slug, title = 404, "folder-not-found", "No such folder"
+
+
+class FolderNotEmpty(MediaportError):
+    """A folder that holds assets or subfolders is deleted only with ``?moveTo=``."""
+
+    status, slug, title = 409, "folder-not-empty", "The folder is not empty"
+
+    def __init__(self, detail: str, *, asset_count: int, subfolders: int) -> None:
+        super().__init__(detail)
+        self.asset_count, self.subfolders = asset_count, subfolders
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {
+            **super().to_problem(instance),
+            "assetCount": self.asset_count,
+            "subfolders": self.subfolders,
+        }
+
+
+class EditConflict(MediaportError):
+    """Another change kept winning the race for the same asset: try again."""
+
+    status, slug, title = 409, "edit-conflict", "The asset is being changed by another request"
+    retry_after = 1
+
+
+# --- Attachments (docs/attachments.md) ------------------------------------------------
+
+
+class EntityTypeNotFound(MediaportError):
+    """The path names an entity type this deployment does not have."""
+
+    status, slug, title = 404, "entity-type-not-found", "No such entity type"
+
+    def __init__(self, detail: str, *, entity_types: list[str]) -> None:
+        super().__init__(detail)
+        self.entity_types = entity_types
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "entityTypes": self.entity_types}
+
+
+class EntityClaimed(MediaportError):
+    """The first user to attach to an entity claims it; nobody else attaches or detaches."""
+
+    status, slug, title = 403, "entity-claimed", "Another user's media is attached to this entity"
+
+
+class NotOwnEntity(MediaportError):
+    """A per-user entity type (an avatar) is named by its user's own id only."""
+
+    status, slug, title = 403, "not-own-entity", "Only your own entity of this type"
+
+
+class ScopeNotAllowed(MediaportError):
+    """The asset's scope is not one the entity type takes."""
+
+    status, slug, title = 422, "scope-not-allowed", "This asset's scope cannot be attached here"
+
+    def __init__(self, detail: str, *, scope: str, allowed_scopes: list[str]) -> None:
+        super().__init__(detail)
+        self.scope, self.allowed_scopes = scope, allowed_scopes
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {
+            **super().to_problem(instance),
+            "scope": self.scope,
+            "allowedScopes": self.allowed_scopes,
+        }
+
+
+class EntityFull(MediaportError):
+    """The entity holds as many attachments as its type allows."""
+
+    status, slug, title = 422, "entity-full", "The entity has no room for another attachment"
+
+    def __init__(self, detail: str, *, max_attachments: int) -> None:
+        super().__init__(detail)
+        self.max_attachments = max_attachments
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "maxAttachments": self.max_attachments}
+
+
+class AssetAttachedTooOften(MediaportError):
+    """The asset is attached to as many entities as one asset may be."""
+
+    status, slug, title = 422, "attachment-limit", "The asset is attached to too many things"
+
+
+class AttachmentNotFound(MediaportError):
+    status, slug, title = 404, "attachment-not-found", "No such attachment"
+
+
+class AvatarNotFound(MediaportError):
+    status, slug, title = 404, "avatar-not-found", "The user has no avatar"

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from mediaport.adapters import storage
 from mediaport.keys import parse_object_key, variant_prefix
-from mediaport.model import AssetStatus
+from mediaport.model import AssetStatus, utcnow
 from mediaport.observability import logger
 from mediaport.services import Services
 
-# Only these records expire (DESIGN §3); anything else TTL removes is not ours to clean.
-EXPIRING_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.REJECTED})
+# Only these records expire (DESIGN §3); anything else TTL removes is not ours to clean. A
+# DELETED record expires when its time in the trash is up: that is its purge.
+EXPIRING_STATUSES = frozenset({AssetStatus.PENDING, AssetStatus.REJECTED, AssetStatus.DELETED})
 
 
 @dataclass(frozen=True)
@@ -73,3 +75,15 @@ def remove_expired_files(services: Services, expired: ExpiredAsset) -> bool:
     storage.delete_object(expired.bucket, expired.key)
     storage.delete_prefix(expired.bucket, variant_prefix(expired.user_id, expired.asset_id))
     return True
+
+
+def record_purge(services: Services, image: Mapping[str, Any]) -> bool:
+    """A purged asset's record comes back as a tombstone, kept as long as the trash kept
+    it, so restore answers 409 (purged) rather than 404; False when it needs none (not a
+    deleted asset, a tombstone already, or a record with its id exists)."""
+    asset = services.assets.from_stream_image(image)
+    if asset.status is not AssetStatus.DELETED or asset.purged_at is not None:
+        return False
+    now = utcnow()
+    keep_until = now + timedelta(days=services.settings.trash_days)
+    return services.assets.put_tombstone(asset, purged_at=now, keep_until=keep_until)

@@ -33,9 +33,43 @@ STATUS_INDEX_NAME = "byOwnerStatus"
 STATUS_INDEX_PARTITION_KEY = "userId"
 STATUS_INDEX_SORT_KEY = "statusCreatedAt"
 
+# The library's indexes. A listed asset is on a "shelf": its owner's library ("{userId}")
+# or trash ("{userId}|trash"); a purged record is on none, so no listing finds it.
+SHELF_ATTRIBUTE = "shelf"
+# The shelf, newest first (the default listing, and the trash).
+SHELF_INDEX_NAME = "byShelf"
+SHELF_INDEX_SORT_KEY = "createdAt"
+# The shelf by size: "{size, 15 digits}|{createdAt}".
+SIZE_INDEX_NAME = "byShelfSize"
+SIZE_INDEX_SORT_KEY = "sizeKey"
+# The shelf by filename: "{filename, case-folded}|{createdAt}".
+NAME_INDEX_NAME = "byShelfName"
+NAME_INDEX_SORT_KEY = "nameKey"
+# One folder of a shelf ("{shelf}|{folder}", "{shelf}|/" for no folder), newest first.
+FOLDER_INDEX_NAME = "byFolder"
+FOLDER_INDEX_PARTITION_KEY = "folderShelf"
+# One type category of a shelf ("{shelf}|{category}"), newest first.
+TYPE_INDEX_NAME = "byType"
+TYPE_INDEX_PARTITION_KEY = "typeShelf"
+
 # --- DynamoDB: the usage table (one row per user and dimension) --------------------------
 USAGE_PARTITION_KEY = "userId"
 USAGE_SORT_KEY = "dimension"
+
+# --- DynamoDB: the folder table (one record per user and folder path) ---------------------
+FOLDER_TABLE_PARTITION_KEY = "userId"
+FOLDER_TABLE_SORT_KEY = "path"
+
+# --- DynamoDB: the attachment table (which asset is attached to which host-app thing) ----
+# Partition: one entity, "{entityType}#{entityId}" ("post#123"). In it, one record per
+# attached asset (sort key: its assetId) and the entity's own record (sort key "#entity":
+# its owner and attachmentCount).
+ATTACHMENT_TABLE_PARTITION_KEY = "entity"
+ATTACHMENT_TABLE_SORT_KEY = "member"
+# An asset's attachments (attachment records only: an entity record has no assetId).
+ATTACHMENT_ASSET_INDEX_NAME = "byAsset"
+ATTACHMENT_ASSET_INDEX_PARTITION_KEY = "assetId"
+ATTACHMENT_ASSET_INDEX_SORT_KEY = "entity"
 
 # --- DynamoDB: the idempotency table (Powertools' default key and TTL attribute names) ---
 IDEMPOTENCY_PARTITION_KEY = "id"
@@ -51,6 +85,9 @@ ENV_TABLE_NAME = "MEDIAPORT_TABLE_NAME"
 ENV_BUCKET_NAME = "MEDIAPORT_BUCKET_NAME"
 ENV_IDEMPOTENCY_TABLE_NAME = "MEDIAPORT_IDEMPOTENCY_TABLE_NAME"
 ENV_USAGE_TABLE_NAME = "MEDIAPORT_USAGE_TABLE_NAME"
+ENV_FOLDER_TABLE_NAME = "MEDIAPORT_FOLDER_TABLE_NAME"
+# media (delete's detach) and attachments only: the attachment table.
+ENV_ATTACHMENT_TABLE_NAME = "MEDIAPORT_ATTACHMENT_TABLE_NAME"
 # reconcile_usage: whether it corrects the drift it finds (the stack's reconcileFix).
 ENV_RECONCILE_FIX = "MEDIAPORT_RECONCILE_FIX"
 # uppy only: the upload-session table.

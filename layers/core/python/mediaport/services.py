@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediaport.adapters.attachments import AttachmentTable
+from mediaport.adapters.folders import FolderTable
 from mediaport.adapters.sessions import SessionTable
 from mediaport.adapters.tables import AssetTable
 from mediaport.adapters.usage import UsageTable
@@ -15,8 +17,12 @@ class Services:
     settings: Settings
     assets: AssetTable
     usage: UsageTable
+    folders: FolderTable
     # Only the functions given MEDIAPORT_SESSION_TABLE_NAME (uppy) have upload sessions.
     sessions: SessionTable | None = None
+    # What is attached to which host-app thing: only the functions given
+    # MEDIAPORT_ATTACHMENT_TABLE_NAME (media, attachments) have the attachment table.
+    attachments: AttachmentTable | None = None
 
 
 def services_for(settings: Settings) -> Services:
@@ -26,11 +32,19 @@ def services_for(settings: Settings) -> Services:
         else None
     )
     usage = UsageTable(settings.usage_table_name, settings.region)
+    folders = FolderTable(settings.folder_table_name, settings.region)
+    attachments = (
+        AttachmentTable(settings.attachment_table_name, settings.region)
+        if settings.attachment_table_name
+        else None
+    )
     return Services(
         settings=settings,
-        assets=AssetTable(settings.table_name, settings.region, usage),
+        assets=AssetTable(settings.table_name, settings.region, usage, folders),
         usage=usage,
+        folders=folders,
         sessions=sessions,
+        attachments=attachments,
     )
 
 

@@ -71,7 +71,7 @@ def counted(services: Services, asset: Asset, transition: Transition) -> Asset |
     """Apply a transition that changes usage, within the owner's tier; ``NoRoom`` when a
     growing one does not fit (nothing is written). Storage warnings follow the new total."""
     changed = services.assets.apply(replace(transition, quota=usage.quota_for(services, asset)))
-    if changed is not None and transition.usage is not None:
+    if changed is not None and (changed.status, changed.size) != (asset.status, asset.size):
         usage.follow_warnings(services, asset.user_id, asset.tier)
     return changed
 

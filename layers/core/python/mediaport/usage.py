@@ -77,6 +77,11 @@ def quota_for(services: Services, asset: Asset) -> Quota:
     return Quota(tier=tier, limits=services.settings.tiers[tier])
 
 
+def quota_of_tier(services: Services, tier: str) -> Quota:
+    """The room the caller's own tier gives (a restore is counted within it)."""
+    return Quota(tier=tier, limits=services.settings.tiers[tier])
+
+
 def summary(services: Services, user_id: str, tier: str) -> UsageSummary:
     """The caller's totals against their tier (one Query)."""
     rows = services.usage.rows(user_id)
@@ -108,7 +113,9 @@ def breakdown(services: Services, user_id: str) -> UsageBreakdown:
     )
 
 
-def require_room(services: Services, user_id: str, tier: str, size: int | None) -> None:
+def require_room(
+    services: Services, user_id: str, tier: str, size: int | None, *, what: str = "upload"
+) -> None:
     """Refuse early (403 quota-exceeded) an upload that cannot fit: used + declared over
     the limit, or one file more than allowed. ``size`` None (undeclared): refused only
     when nothing is left. The limit itself is enforced when the upload becomes READY."""
@@ -125,7 +132,7 @@ def require_room(services: Services, user_id: str, tier: str, size: int | None) 
             else f"{used.bytes:,} of {limits.storage_bytes:,} bytes"
         )
         raise QuotaExceeded(
-            f"this upload does not fit in tier {tier}: {reason} are used",
+            f"this {what} does not fit in tier {tier}: {reason} are used",
             limit_bytes=limits.storage_bytes,
             used_bytes=used.bytes,
             remaining_bytes=current.remaining_bytes,

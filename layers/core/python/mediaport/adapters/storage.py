@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import io
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -437,6 +439,35 @@ def presign_get(bucket: str, key: str, expires_in: int) -> str:
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
         )
     )
+
+
+def presign_download(
+    bucket: str, key: str, expires_in: int, filename: str, media_type: str | None
+) -> str:
+    """A short-lived URL that downloads the object as an attachment named ``filename``
+    (RFC 6266: an ASCII fallback, and the exact name as RFC 5987 ``filename*``)."""
+    params = {
+        "Bucket": bucket,
+        "Key": key,
+        "ResponseContentDisposition": content_disposition(filename),
+    }
+    if media_type:
+        params["ResponseContentType"] = media_type
+    return str(
+        s3_client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment; filename="ascii"; filename*=UTF-8''percent-encoded``: the ASCII
+    fallback drops accents (Été → Ete) and replaces anything else unsafe."""
+    decomposed = unicodedata.normalize("NFKD", filename)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    fallback = (
+        "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%;' else "_" for c in plain).strip()
+        or "download"
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _tagging_document(tagging: str) -> str:

@@ -9,10 +9,11 @@ bug: never "retry"), and never a library's text.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -30,14 +31,24 @@ from pynamodb.transactions import TransactWrite
 from mediaport import names
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.model import Asset, AssetStatus, Transition, utcnow
+from mediaport.model.asset import count_changes
+from mediaport.model.library import NO_FOLDER, TRASH_SUFFIX, LibraryQuery
+from mediaport.model.usage import category_of
 from mediaport.observability import logger
 
 if TYPE_CHECKING:
+    from mediaport.adapters.folders import FolderTable
     from mediaport.adapters.usage import UsageTable
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 # A transaction item's cancellation reason when its own condition failed.
-_CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
+CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
+# Items a listing with filters evaluates at most per request: the cost of one request is
+# bounded whatever else the user has stored (the page may then come back short, with a
+# cursor to go on).
+MAX_EVALUATED = 1000
+# What one Query of a filtered listing reads at most.
+_FILTERED_PAGE = 200
 # What DynamoDB (or the way to it) answers when it is the outage, not the request
 # (read by every DynamoDB caller, Powertools' idempotency store included).
 OUTAGE_CODES = frozenset(
@@ -71,6 +82,51 @@ class StatusIndex(GlobalSecondaryIndex["AssetRecord"]):
     status_created_at = UnicodeAttribute(range_key=True, attr_name=names.STATUS_INDEX_SORT_KEY)
 
 
+class _ShelfIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.SHELF_INDEX_NAME
+        projection = AllProjection()
+
+    shelf = UnicodeAttribute(hash_key=True, attr_name=names.SHELF_ATTRIBUTE)
+    created_at = UnicodeAttribute(range_key=True, attr_name=names.SHELF_INDEX_SORT_KEY)
+
+
+class _SizeIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.SIZE_INDEX_NAME
+        projection = AllProjection()
+
+    shelf = UnicodeAttribute(hash_key=True, attr_name=names.SHELF_ATTRIBUTE)
+    size_key = UnicodeAttribute(range_key=True, attr_name=names.SIZE_INDEX_SORT_KEY)
+
+
+class _NameIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.NAME_INDEX_NAME
+        projection = AllProjection()
+
+    shelf = UnicodeAttribute(hash_key=True, attr_name=names.SHELF_ATTRIBUTE)
+    name_key = UnicodeAttribute(range_key=True, attr_name=names.NAME_INDEX_SORT_KEY)
+
+
+class _FolderIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.FOLDER_INDEX_NAME
+        projection = AllProjection()
+
+    folder_shelf = UnicodeAttribute(hash_key=True, attr_name=names.FOLDER_INDEX_PARTITION_KEY)
+    created_at = UnicodeAttribute(range_key=True, attr_name=names.SHELF_INDEX_SORT_KEY)
+
+
+class _TypeIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.TYPE_INDEX_NAME
+        projection = AllProjection()
+
+    type_shelf = UnicodeAttribute(hash_key=True, attr_name=names.TYPE_INDEX_PARTITION_KEY)
+    created_at = UnicodeAttribute(range_key=True, attr_name=names.SHELF_INDEX_SORT_KEY)
+
+
 class AssetRecord(Model):
     """The stored shape of an asset (attribute names as in DESIGN §3)."""
 
@@ -81,7 +137,8 @@ class AssetRecord(Model):
     user_id = UnicodeAttribute(attr_name="userId")
     # ISO-8601 text, so the indexes sort by it.
     created_at = UnicodeAttribute(attr_name="createdAt")
-    status_created_at = UnicodeAttribute(attr_name=names.STATUS_INDEX_SORT_KEY)
+    # None only on a purged record's tombstone (in no index).
+    status_created_at = UnicodeAttribute(null=True, attr_name=names.STATUS_INDEX_SORT_KEY)
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     scope = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -102,6 +159,18 @@ class AssetRecord(Model):
     checksum_sha256 = UnicodeAttribute(null=True, attr_name="checksumSha256")
     upload_session = UnicodeAttribute(null=True, attr_name="uploadSession")
     tier = UnicodeAttribute(null=True)
+    usage_count = NumberAttribute(null=True, attr_name="usageCount")
+    last_used_at = UTCDateTimeAttribute(null=True, attr_name="lastUsedAt")
+    deleted_at = UTCDateTimeAttribute(null=True, attr_name="deletedAt")
+    purged_at = UTCDateTimeAttribute(null=True, attr_name="purgedAt")
+    # The library's index keys and search text, derived from the fields above on every
+    # write (``_listing_keys``); none on a purged record.
+    shelf = UnicodeAttribute(null=True, attr_name=names.SHELF_ATTRIBUTE)
+    size_key = UnicodeAttribute(null=True, attr_name=names.SIZE_INDEX_SORT_KEY)
+    name_key = UnicodeAttribute(null=True, attr_name=names.NAME_INDEX_SORT_KEY)
+    folder_shelf = UnicodeAttribute(null=True, attr_name=names.FOLDER_INDEX_PARTITION_KEY)
+    type_shelf = UnicodeAttribute(null=True, attr_name=names.TYPE_INDEX_PARTITION_KEY)
+    search_text = UnicodeAttribute(null=True, attr_name="searchText")
     mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
     size = NumberAttribute(null=True)
     checksum = UnicodeAttribute(null=True)
@@ -120,6 +189,23 @@ class AssetRecord(Model):
 
     owner_index = OwnerIndex()
     status_index = StatusIndex()
+    shelf_index = _ShelfIndex()
+    size_index = _SizeIndex()
+    name_index = _NameIndex()
+    folder_index = _FolderIndex()
+    type_index = _TypeIndex()
+
+
+# Derived attributes: set from the asset on every write, never by hand.
+_DERIVED = (
+    "status_created_at",
+    "shelf",
+    "size_key",
+    "name_key",
+    "folder_shelf",
+    "type_shelf",
+    "search_text",
+)
 
 
 @functools.cache
@@ -138,61 +224,210 @@ class NoRoom(Exception):
     """A growing usage change did not fit the owner's quota: nothing was written."""
 
 
-class AssetTable:
-    """The asset table named by the settings (and the usage table its changes count in)."""
+@dataclass(frozen=True)
+class TransactionItem:
+    """One write of a DynamoDB transaction, prepared by the adapter that owns the item."""
 
-    def __init__(self, table_name: str, region: str, usage: UsageTable | None = None) -> None:
+    kind: Literal["update", "save", "delete"]
+    record: Model
+    actions: list[Any] = field(default_factory=list)
+    condition: Any = None
+
+    @classmethod
+    def update(cls, record: Model, actions: list[Any], condition: Any = None) -> TransactionItem:
+        return cls("update", record, actions, condition)
+
+    @classmethod
+    def save(cls, record: Model, condition: Any = None) -> TransactionItem:
+        return cls("save", record, [], condition)
+
+    @classmethod
+    def delete(cls, record: Model, condition: Any = None) -> TransactionItem:
+        return cls("delete", record, [], condition)
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        if self.kind == "update":
+            # A copy: pynamodb appends the version increment to the list it is given, and
+            # an item may be added again when its transaction is retried.
+            transaction.update(self.record, actions=list(self.actions), condition=self.condition)
+        elif self.kind == "save":
+            transaction.save(self.record, condition=self.condition)
+        else:
+            transaction.delete(self.record, condition=self.condition)
+
+
+# The order pynamodb sends a transaction's writes in, whatever order they were added:
+# deletes, then puts, then updates (``Connection.transact_write_items``).
+_SENT_ORDER = {"delete": 0, "save": 1, "update": 2}
+
+
+def in_given_order(kinds: list[str], sent: list[Any]) -> list[Any]:
+    """The cancellation reasons of a transaction (``sent``, one per write in the order
+    pynamodb sent them) back in the order its writes of ``kinds`` were added."""
+    if len(sent) != len(kinds):
+        return sent
+    order = sorted(range(len(kinds)), key=lambda index: _SENT_ORDER[kinds[index]])
+    given: list[Any] = [None] * len(kinds)
+    for position, index in enumerate(order):
+        given[index] = sent[position]
+    return given
+
+
+class RefusedAlongside(Exception):
+    """A write that had to go with an asset's change was refused by its own condition
+    (``index`` of the ``alongside`` items): nothing was written."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"write {index} alongside the asset's change was refused")
+        self.index = index
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """A page of a library listing, and where the next one starts (None: no more)."""
+
+    assets: list[Asset]
+    next_start: tuple[str, str] | None
+    evaluated: int
+
+
+class AssetTable:
+    """The asset table named by the settings, and the tables its changes count in (usage
+    rows, folder records): those counts change only in the same transaction."""
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        usage: UsageTable | None = None,
+        folders: FolderTable | None = None,
+    ) -> None:
         self.record = _record_class(table_name, region)
         self.usage = usage
+        self.folders = folders
 
     def add_pending(self, asset: Asset) -> None:
-        """Store a new PENDING asset; never overwrites one with the same id."""
+        """Store a new PENDING asset; never overwrites one with the same id. Its folder
+        (and every folder above it) is created with it when missing, in one transaction:
+        an asset's folder always exists."""
         record = self._to_record(asset)
-        with translated("add asset"):
-            record.save(condition=AssetRecord.asset_id.does_not_exist())
+        condition = AssetRecord.asset_id.does_not_exist()
+        if asset.folder is None or self.folders is None:
+            with translated("add asset"):
+                record.save(condition=condition)
+            return
+        folders = self.folders.folder_updates([], (asset.user_id, asset.folder))
+        try:
+            connection = self.record._get_connection().connection
+            with TransactWrite(connection=connection) as transaction:
+                transaction.save(record, condition=condition)
+                for item in folders:
+                    item.add_to(transaction)
+        except TransactWriteError:
+            with translated("add asset and its folder"):
+                raise
 
     def get(self, asset_id: str) -> Asset | None:
         """The asset with this id, or None."""
         record = self._get_record(asset_id)
         return _to_asset(record) if record is not None else None
 
+    def from_stream_image(self, image: Mapping[str, Any]) -> Asset:
+        """The asset a stream record's image holds (DynamoDB-typed attribute values)."""
+        return _to_asset(self.record.from_raw_data(dict(image)))
+
+    def get_many(self, asset_ids: list[str]) -> dict[str, Asset]:
+        """The assets with these ids that exist (one BatchGetItem per 100)."""
+        with translated("read assets"):
+            records = self.record.batch_get(list(dict.fromkeys(asset_ids)))
+            return {record.asset_id: _to_asset(record) for record in records}
+
     def list_of(
         self,
         user_id: str,
-        status: AssetStatus | None,
+        status: AssetStatus,
         limit: int,
         start_after: dict[str, Any] | None,
     ) -> tuple[list[Asset], dict[str, Any] | None]:
-        """One page of a user's assets, newest first, and where the next page starts.
-
-        With a status, the status index answers exactly; without, the owner index does,
-        and DELETED assets (not listed) are filtered out of at most ``limit`` evaluated
-        items, so the page may come back short with a cursor to go on.
-        """
+        """One page of a user's assets in one status, newest first (the status index)."""
         with translated("list assets"):
-            if status is not None:
-                results = self.record.status_index.query(
-                    user_id,
-                    AssetRecord.status_created_at.startswith(f"{status.value}#"),
-                    scan_index_forward=False,
-                    page_size=limit,
-                    last_evaluated_key=start_after,
-                )
-            else:
-                results = self.record.owner_index.query(
-                    user_id,
-                    scan_index_forward=False,
-                    filter_condition=AssetRecord.status != AssetStatus.DELETED.value,
-                    page_size=limit,
-                    last_evaluated_key=start_after,
-                )
-            # Exactly one Query call, whatever else the user has stored.
+            results = self.record.status_index.query(
+                user_id,
+                AssetRecord.status_created_at.startswith(f"{status.value}#"),
+                scan_index_forward=False,
+                page_size=limit,
+                last_evaluated_key=start_after,
+            )
             page = next(results.page_iter, None) or {}
         records = [self.record.from_raw_data(item) for item in page.get("Items", [])]
         return [_to_asset(record) for record in records], results.page_iter.last_evaluated_key
 
-    def apply(self, transition: Transition) -> Asset | None:
-        """Make a decided change if the stored asset is still as expected; else None."""
+    def list_library(self, query: LibraryQuery, start_after: tuple[str, str] | None) -> ListingPage:
+        """One page of a library listing: the index designed for the query's main filter
+        or order answers, the other filters are evaluated on at most ``MAX_EVALUATED``
+        items (docs/data-model.md has the access patterns)."""
+        plan = _plan(self.record, query)
+        assets: list[Asset] = []
+        evaluated = 0
+        start = plan.start_key(start_after) if start_after else None
+        next_start: tuple[str, str] | None = None
+        while True:
+            wanted = query.limit - len(assets)
+            size = wanted if plan.filter is None else min(_FILTERED_PAGE, MAX_EVALUATED - evaluated)
+            with translated("list assets"):
+                results = plan.index.query(
+                    plan.hash_key,
+                    plan.range_condition,
+                    filter_condition=plan.filter,
+                    scan_index_forward=plan.forward,
+                    page_size=size,
+                    last_evaluated_key=start,
+                )
+                page = next(results.page_iter, None) or {}
+            evaluated += int(page.get("ScannedCount", 0))
+            items = page.get("Items", [])
+            last_key = results.page_iter.last_evaluated_key
+            if len(items) >= wanted:
+                # A full page ends at its last item (a filtered Query may have read on).
+                assets.extend(_to_asset(self.record.from_raw_data(item)) for item in items[:wanted])
+                if len(items) == wanted and last_key is None:
+                    next_start = None  # the listing's end, exactly
+                else:
+                    cut = items[wanted - 1]
+                    next_start = (
+                        cut[names.TABLE_PARTITION_KEY]["S"],
+                        cut[plan.sort_attribute]["S"],
+                    )
+                break
+            assets.extend(_to_asset(self.record.from_raw_data(item)) for item in items)
+            if last_key is None:
+                next_start = None  # the listing's end
+                break
+            start = last_key
+            next_start = (
+                last_key[names.TABLE_PARTITION_KEY]["S"],
+                last_key[plan.sort_attribute]["S"],
+            )
+            if evaluated >= MAX_EVALUATED:
+                break  # bounded: the cursor goes on from where the evaluation stopped
+        return ListingPage(assets, next_start, evaluated)
+
+    def starts_well(self, query: LibraryQuery, start_after: tuple[str, str]) -> bool:
+        """Whether a cursor's sort value has the shape of the index the query is answered
+        from (a page can only start where a page of that index ended)."""
+        return _plan(self.record, query).sort_value_fits(start_after[1])
+
+    def apply(
+        self, transition: Transition, alongside: Iterable[TransactionItem] = ()
+    ) -> Asset | None:
+        """Make a decided change if the stored asset is still as expected; else None.
+
+        What the change does to usage and folder counts is derived from the asset before
+        and after, and written with it in one transaction (as is every ``alongside``
+        write); ``NoRoom`` when a growing change does not fit the quota, and
+        ``RefusedAlongside`` when an alongside write's own condition fails. Nothing is
+        written in either case.
+        """
         condition = AssetRecord.status == transition.expect_status.value
         if transition.expect_checksum is not None:
             condition &= AssetRecord.checksum == transition.expect_checksum
@@ -200,72 +435,115 @@ class AssetTable:
             condition &= AssetRecord.processing.is_in(
                 *(state.value for state in transition.expect_processing)
             )
-        if transition.usage is not None and self.usage is not None:
-            return self._apply_counted(transition, condition)
-        return self.update_if(
-            transition.asset_id, condition, lambda record: _actions(transition, record)
-        )
-
-    def _apply_counted(self, transition: Transition, condition: Any) -> Asset | None:
-        """The change and its usage rows in one transaction: both are written, or neither.
-
-        ``NoRoom`` when a growing change does not fit the quota (nothing is written); None
-        when the asset is no longer as the transition expects.
-        """
-        assert transition.usage is not None
-        assert self.usage is not None
-        usage_updates = self.usage.usage_updates(transition.usage, transition.quota)
+        if transition.expect_version is not None:
+            condition &= AssetRecord.version == transition.expect_version
+        others = list(alongside)
         for _attempt in range(_MAX_ATTEMPTS):
             record = self._get_record(transition.asset_id)
             if record is None:
                 return None
-            stamped = [*_actions(transition, record), AssetRecord.updated_at.set(utcnow())]
+            before = _to_asset(record)
+            after = before.model_copy(update=dict(transition.changes))
+            actions = [
+                *_actions(transition),
+                *_derived_actions(after, record.created_at),
+                AssetRecord.updated_at.set(utcnow()),
+            ]
+            counted = self._count_updates(before, after, transition)
             try:
-                # The asset table's own connection (one botocore client per table, reused).
-                connection = self.record._get_connection().connection
-                with TransactWrite(connection=connection) as transaction:
-                    transaction.update(record, actions=stamped, condition=condition)
-                    for usage_record, actions, usage_condition in usage_updates:
-                        transaction.update(usage_record, actions=actions, condition=usage_condition)
-            except TransactWriteError as error:
-                codes = [getattr(reason, "code", None) for reason in error.cancellation_reasons]
-                if codes and codes[0] == _CANCELLED_BY_CONDITION:
-                    current = self._get_record(transition.asset_id)
-                    if current is None or current.version == record.version:
-                        return None  # the stated condition failed, not the version check
-                    continue
-                if _CANCELLED_BY_CONDITION in codes[1:]:
-                    raise NoRoom() from None
-                if "TransactionConflict" in codes:
-                    continue  # another transaction held one of the items: try again
-                with translated("update asset and usage"):
-                    raise
-            return self.get(transition.asset_id)
-        return None
-
-    def update_if(
-        self, asset_id: str, condition: Any, actions: Callable[[AssetRecord], list[Any]]
-    ) -> Asset | None:
-        """Apply ``actions(current record)`` once if ``condition`` holds; else None.
-
-        The stated condition decides. pynamodb adds a version condition too: a concurrent
-        edit of other fields makes this retry with the same condition, never lose a write.
-        """
-        for _attempt in range(_MAX_ATTEMPTS):
-            record = self._get_record(asset_id)
-            if record is None:
-                return None
-            stamped = [*actions(record), AssetRecord.updated_at.set(utcnow())]
-            try:
-                with translated("update asset", passing=_CONDITION_FAILED):
-                    record.update(actions=stamped, condition=condition)
+                if counted or others:
+                    self._transact(record, actions, condition, [*counted, *others], len(counted))
+                else:
+                    with translated("update asset", passing=_CONDITION_FAILED):
+                        record.update(actions=actions, condition=condition)
             except ConditionFailed:
-                current = self._get_record(asset_id)
+                current = self._get_record(transition.asset_id)
                 if current is None or current.version == record.version:
                     return None  # the stated condition failed, not the version check
                 continue
-            return _to_asset(record)
+            except _Conflict:
+                continue
+            return self.get(transition.asset_id) if (counted or others) else _to_asset(record)
         return None
+
+    def _count_updates(
+        self, before: Asset, after: Asset, transition: Transition
+    ) -> list[TransactionItem]:
+        deltas = count_changes(before, after)
+        moved = after.folder is not None and after.folder != before.folder
+        updates: list[TransactionItem] = []
+        if deltas and self.usage is not None:
+            updates += self.usage.usage_updates(deltas, transition.quota)
+        if (deltas or moved) and self.folders is not None:
+            moved_to = (after.user_id, after.folder) if moved and after.folder else None
+            updates += self.folders.folder_updates(deltas, moved_to)
+        return updates
+
+    def _transact(
+        self,
+        record: AssetRecord,
+        actions: list[Any],
+        condition: Any,
+        items: list[TransactionItem],
+        counted: int,
+    ) -> None:
+        """The asset's update and ``items`` in one transaction (the first ``counted`` of
+        them are counts, whose refusal means no room)."""
+        try:
+            # The asset table's own connection (one botocore client per table, reused).
+            connection = self.record._get_connection().connection
+            with TransactWrite(connection=connection) as transaction:
+                transaction.update(record, actions=actions, condition=condition)
+                for item in items:
+                    item.add_to(transaction)
+        except TransactWriteError as error:
+            codes = in_given_order(
+                ["update", *(item.kind for item in items)],
+                [getattr(reason, "code", None) for reason in error.cancellation_reasons],
+            )
+            if codes and codes[0] == CANCELLED_BY_CONDITION:
+                raise ConditionFailed() from None
+            refused = [i for i, code in enumerate(codes[1:]) if code == CANCELLED_BY_CONDITION]
+            if refused:
+                if refused[0] < counted:
+                    raise NoRoom() from None
+                raise RefusedAlongside(refused[0] - counted) from None
+            if "TransactionConflict" in codes:
+                raise _Conflict() from None  # another transaction held one of the items
+            with translated("update asset and its counts"):
+                raise
+
+    def change_item(self, asset: Asset, transition: Transition) -> TransactionItem:
+        """Another asset's decided change, as one write alongside ``apply``'s: on the
+        status the transition expects and the version ``asset`` was read at. Only for a
+        change that moves no usage or folder count (those are ``apply``'s to derive)."""
+        after = asset.model_copy(update=dict(transition.changes))
+        if count_changes(asset, after):
+            raise ValueError(f"asset {asset.asset_id}'s change moves counts: apply() it")
+        actions = [
+            *_actions(transition),
+            *_derived_actions(after, asset.created_at.isoformat()),
+            AssetRecord.updated_at.set(utcnow()),
+        ]
+        # The record carries the version read: pynamodb conditions the write on it.
+        record = self.record(asset.asset_id, version=asset.version)
+        return TransactionItem.update(
+            record, actions, AssetRecord.status == transition.expect_status.value
+        )
+
+    def put_tombstone(self, asset: Asset, *, purged_at: datetime, keep_until: datetime) -> bool:
+        """Record that a deleted asset was purged (restore then answers 409), unless a
+        record with its id exists; False then."""
+        tombstone = asset.model_copy(
+            update={"purged_at": purged_at, "expires_at": keep_until, "variants": {}}
+        )
+        record = self._to_record(tombstone)
+        try:
+            with translated("record a purge", passing=_CONDITION_FAILED):
+                record.save(condition=AssetRecord.asset_id.does_not_exist())
+        except ConditionFailed:
+            return False
+        return True
 
     def _get_record(self, asset_id: str) -> AssetRecord | None:
         with translated("read asset"):
@@ -280,7 +558,6 @@ class AssetTable:
             asset.asset_id,
             user_id=asset.user_id,
             created_at=created_at,
-            status_created_at=status_sort_key(asset.status.value, created_at),
             updated_at=asset.updated_at,
             scope=asset.scope,
             status=asset.status.value,
@@ -301,8 +578,20 @@ class AssetTable:
             checksum_sha256=asset.checksum_sha256,
             upload_session=asset.upload_session,
             tier=asset.tier,
+            mime_type=asset.mime_type,
+            size=asset.size,
+            checksum=asset.checksum,
+            usage_count=asset.usage_count or None,
+            last_used_at=asset.last_used_at,
+            deleted_at=asset.deleted_at,
+            purged_at=asset.purged_at,
             expires_at=_epoch(asset.expires_at),
+            **_listing_keys(asset, created_at),  # type: ignore[arg-type]
         )
+
+
+class _Conflict(Exception):
+    """Another transaction held one of the items: try again."""
 
 
 class ConditionFailed(Exception):
@@ -325,11 +614,11 @@ def translated(doing: str, passing: str | None = None) -> Iterator[None]:
         raise TableRequestRefused() from error
 
 
-def _actions(transition: Transition, record: AssetRecord) -> list[Any]:
+def _actions(transition: Transition) -> list[Any]:
     actions: list[Any] = []
     for name, value in transition.changes.items():
         attribute = getattr(AssetRecord, name)
-        if value is None:
+        if value is None or (name == "tags" and not value):
             actions.append(attribute.remove())
         elif name == "expires_at":
             actions.append(attribute.set(_epoch(value)))
@@ -337,13 +626,153 @@ def _actions(transition: Transition, record: AssetRecord) -> list[Any]:
             actions.append(attribute.set({k: v.model_dump() for k, v in value.items()}))
         else:
             actions.append(attribute.set(getattr(value, "value", value)))
-    if "status" in transition.changes:
-        # The status index's key moves with the status; createdAt never changes.
-        status = transition.changes["status"].value
-        actions.append(
-            AssetRecord.status_created_at.set(status_sort_key(status, record.created_at))
-        )
     return actions
+
+
+def _derived_actions(after: Asset, created_at: str) -> list[Any]:
+    """The index keys and search text of the asset as it will be (createdAt never changes)."""
+    actions: list[Any] = []
+    for name, value in _listing_keys(after, created_at).items():
+        attribute = getattr(AssetRecord, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
+def _listing_keys(asset: Asset, created_at: str) -> dict[str, str | None]:
+    """Where an asset is listed: its shelf (the owner's library, or their trash) and its
+    key in each library index; nothing for a purged record."""
+    status_key = status_sort_key(asset.status.value, created_at)
+    if asset.purged_at is not None:
+        return {"status_created_at": None, **dict.fromkeys(_DERIVED[1:])}
+    shelf = (
+        f"{asset.user_id}{TRASH_SUFFIX}" if asset.status is AssetStatus.DELETED else asset.user_id
+    )
+    size = asset.size if asset.size is not None else (asset.declared_size or 0)
+    name = asset.original_filename.casefold()[:400]
+    searched = (asset.original_filename, asset.filename, asset.alt_text or "", asset.caption or "")
+    return {
+        "status_created_at": status_key,
+        "shelf": shelf,
+        "size_key": f"{size:015d}|{created_at}",
+        "name_key": f"{name}|{created_at}",
+        "folder_shelf": f"{shelf}|{asset.folder or NO_FOLDER}",
+        "type_shelf": f"{shelf}|{category_of(asset.mime_type or asset.declared_type)}",
+        "search_text": "\n".join(searched).casefold(),
+    }
+
+
+# What separates a sort key's leading part from the createdAt that ends it.
+_SORT_SEPARATORS = {
+    names.SHELF_INDEX_SORT_KEY: "\x00",  # createdAt alone
+    names.SIZE_INDEX_SORT_KEY: "|",
+    names.NAME_INDEX_SORT_KEY: "|",
+    names.STATUS_INDEX_SORT_KEY: "#",
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a library query is answered: which index, which part of it, what is filtered."""
+
+    index: Any
+    hash_key: str
+    range_condition: Any
+    filter: Any
+    forward: bool
+    hash_attribute: str
+    sort_attribute: str
+
+    def sort_value_fits(self, value: str) -> bool:
+        head, separator, created_at = value.rpartition(_SORT_SEPARATORS[self.sort_attribute])
+        if separator == "" and self.sort_attribute != names.SHELF_INDEX_SORT_KEY:
+            return False
+        if self.sort_attribute == names.SIZE_INDEX_SORT_KEY and not (
+            len(head) == 15 and head.isdigit()
+        ):
+            return False
+        if self.sort_attribute == names.STATUS_INDEX_SORT_KEY and head not in {
+            status.value for status in AssetStatus
+        }:
+            return False
+        try:
+            datetime.fromisoformat(created_at)
+        except ValueError:
+            return False
+        return True
+
+    def start_key(self, start_after: tuple[str, str]) -> dict[str, Any]:
+        """The ExclusiveStartKey of a page that goes on after ``start_after``."""
+        asset_id, sort_value = start_after
+        return {
+            names.TABLE_PARTITION_KEY: {"S": asset_id},
+            self.hash_attribute: {"S": self.hash_key},
+            self.sort_attribute: {"S": sort_value},
+        }
+
+
+def _plan(record: type[AssetRecord], query: LibraryQuery) -> _Plan:
+    index: Any
+    shelf = f"{query.user_id}{TRASH_SUFFIX}" if query.deleted else query.user_id
+    filters: list[Any] = []
+    range_condition = None
+    forward = query.sort in ("createdAt", "size", "filename")
+    folder_used = type_used = status_used = False
+    if query.sort in ("size", "-size"):
+        index, hash_key = record.size_index, shelf
+        hash_attribute, sort_attribute = names.SHELF_ATTRIBUTE, names.SIZE_INDEX_SORT_KEY
+    elif query.sort == "filename":
+        index, hash_key = record.name_index, shelf
+        hash_attribute, sort_attribute = names.SHELF_ATTRIBUTE, names.NAME_INDEX_SORT_KEY
+    elif query.folder is not None and not query.recursive:
+        index, hash_key = record.folder_index, f"{shelf}|{query.folder}"
+        hash_attribute, sort_attribute = (
+            names.FOLDER_INDEX_PARTITION_KEY,
+            names.SHELF_INDEX_SORT_KEY,
+        )
+        folder_used = True
+    elif query.type is not None:
+        index, hash_key = record.type_index, f"{shelf}|{query.type}"
+        hash_attribute, sort_attribute = names.TYPE_INDEX_PARTITION_KEY, names.SHELF_INDEX_SORT_KEY
+        type_used = True
+    elif query.status is not None and not query.deleted:
+        index, hash_key = record.status_index, query.user_id
+        hash_attribute, sort_attribute = (
+            names.STATUS_INDEX_PARTITION_KEY,
+            names.STATUS_INDEX_SORT_KEY,
+        )
+        # A listed status is never DELETED, and a purged record is in no index: the
+        # status index's part for it is exactly the library's.
+        range_condition = AssetRecord.status_created_at.startswith(f"{query.status.value}#")
+        status_used = True
+    else:
+        index, hash_key = record.shelf_index, shelf
+        hash_attribute, sort_attribute = names.SHELF_ATTRIBUTE, names.SHELF_INDEX_SORT_KEY
+    if query.folder is not None and not folder_used:
+        if query.recursive and query.folder != NO_FOLDER:
+            filters.append(
+                (AssetRecord.folder == query.folder)
+                | AssetRecord.folder.startswith(f"{query.folder}/")
+            )
+        else:
+            filters.append(AssetRecord.folder_shelf == f"{shelf}|{query.folder}")
+    if query.type is not None and not type_used:
+        filters.append(AssetRecord.type_shelf == f"{shelf}|{query.type}")
+    if query.status is not None and not status_used:
+        filters.append(AssetRecord.status == query.status.value)
+    if query.mime_type is not None:
+        filters.append(AssetRecord.mime_type == query.mime_type)
+    if query.scope is not None:
+        filters.append(AssetRecord.scope == query.scope)
+    for tag in query.tags:
+        filters.append(AssetRecord.tags.contains(tag))
+    if query.q:
+        filters.append(AssetRecord.search_text.contains(query.q.casefold()))
+    combined = None
+    for condition in filters:
+        combined = condition if combined is None else combined & condition
+    return _Plan(
+        index, hash_key, range_condition, combined, forward, hash_attribute, sort_attribute
+    )
 
 
 def _epoch(moment: datetime | None) -> int | None:
@@ -352,7 +781,9 @@ def _epoch(moment: datetime | None) -> int | None:
 
 def _to_asset(record: AssetRecord) -> Asset:
     data = dict(record.attribute_values)
-    data.pop("status_created_at", None)
+    for derived in _DERIVED:
+        data.pop(derived, None)
+    data["usage_count"] = int(data.get("usage_count") or 0)
     variants = data.pop("variants", None)
     expires = data.pop("expires_at", None)
     data["tags"] = list(data.get("tags") or [])

@@ -8,7 +8,7 @@ reads rows, keeps the storage warning, and (for reconcile only) corrects a row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from mediaport import names
-from mediaport.adapters.tables import ConditionFailed, translated
+from mediaport.adapters.tables import ConditionFailed, TransactionItem, translated
 from mediaport.model import Quota, UsageDelta, UsageRow, utcnow
 from mediaport.model.usage import TOTAL
 
@@ -64,22 +64,33 @@ class UsageTable:
             for row in self.record.scan(UsageRecord.dimension == TOTAL):
                 yield row.user_id
 
-    def usage_updates(self, delta: UsageDelta, quota: Quota | None) -> list[tuple[Any, Any, Any]]:
-        """``(record, actions, condition)`` for each row a change counts in; the total's
-        condition keeps a growing change within the quota."""
+    def usage_updates(
+        self, deltas: Iterable[UsageDelta], quota: Quota | None
+    ) -> list[TransactionItem]:
+        """The update of each row a change counts in (its net change; none for a row it
+        leaves as it was); the total's condition keeps a growing change within the quota."""
+        net: dict[tuple[str, str], list[int]] = {}
+        for delta in deltas:
+            for dimension in delta.dimensions:
+                counts = net.setdefault((delta.user_id, dimension), [0, 0])
+                counts[0] += delta.bytes
+                counts[1] += delta.files
         now = utcnow()
         updates = []
-        for dimension in delta.dimensions:
-            record = self.record(delta.user_id, dimension)
+        for (user_id, dimension), (size, files) in net.items():
+            if size == 0 and files == 0:
+                continue
             actions = [
-                UsageRecord.bytes.add(delta.bytes),
-                UsageRecord.files.add(delta.files),
+                UsageRecord.bytes.add(size),
+                UsageRecord.files.add(files),
                 UsageRecord.updated_at.set(now),
             ]
             condition = None
-            if dimension == TOTAL and quota is not None and delta.grows:
-                condition = _room_for(delta, quota)
-            updates.append((record, actions, condition))
+            if dimension == TOTAL and quota is not None and (size > 0 or files > 0):
+                condition = _room_for(size, files, quota)
+            updates.append(
+                TransactionItem.update(self.record(user_id, dimension), actions, condition)
+            )
         return updates
 
     def note_warning(self, user_id: str, level: int, at: datetime) -> bool:
@@ -130,11 +141,11 @@ class UsageTable:
         return True
 
 
-def _room_for(delta: UsageDelta, quota: Quota) -> Any:
+def _room_for(size: int, files: int, quota: Quota) -> Any:
     """``totalBytes + bytes <= limit`` and ``files + n <= maxFiles`` (a missing row is 0)."""
     limits = quota.limits
-    bytes_left = limits.storage_bytes - delta.bytes
-    files_left = limits.max_files - max(delta.files, 0)
+    bytes_left = limits.storage_bytes - size
+    files_left = limits.max_files - max(files, 0)
     if bytes_left < 0 or files_left < 0:
         # Larger than the whole tier: no row can make room (and none must be written).
         return UsageRecord.bytes < 0

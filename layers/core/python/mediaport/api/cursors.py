@@ -1,8 +1,10 @@
-"""Pagination cursors: opaque to clients, and validated to the exact key shape on return.
+"""Pagination cursors: opaque to clients, and validated to the exact shape on return.
 
-A cursor carries the DynamoDB key where a page ended. Decoding accepts only the shape
-this API produced for this caller and this listing, so a malformed, tampered or foreign
-cursor is a 400 naming ``cursor``, never a request DynamoDB refuses.
+A cursor carries where a page ended (the asset and its key in the listing's index) and
+the fingerprint of the listing it belongs to: the caller, the filters and the order.
+Decoding accepts only the shape this API produced for this caller and this listing, so a
+malformed, tampered or foreign cursor is a 400 naming ``cursor``, never a request
+DynamoDB refuses. The index's partition is never taken from a cursor: it is the caller's.
 """
 
 from __future__ import annotations
@@ -10,33 +12,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
-from typing import Any
 
-from mediaport import names
 from mediaport.errors import InvalidRequest
 from mediaport.keys import is_asset_id
-from mediaport.model import AssetStatus
+from mediaport.model.library import LibraryQuery
 
-_VERSION = 1
+_VERSION = 2
+_MAX_SORT_VALUE = 1024
 
 
-def encode_cursor(last_key: dict[str, Any], status: AssetStatus | None) -> str:
-    """The cursor for a page that ended at ``last_key`` (a DynamoDB key, typed values)."""
-    sort_name = names.STATUS_INDEX_SORT_KEY if status else names.OWNER_INDEX_SORT_KEY
+def encode_cursor(start_after: tuple[str, str], query: LibraryQuery) -> str:
+    """The cursor for a page of ``query`` that ended after ``start_after``."""
+    asset_id, sort_value = start_after
     payload = {
         "v": _VERSION,
-        "u": last_key[names.OWNER_INDEX_PARTITION_KEY]["S"],
-        "a": last_key[names.TABLE_PARTITION_KEY]["S"],
-        "k": last_key[sort_name]["S"],
-        "s": status.value if status else None,
+        "u": query.user_id,
+        "a": asset_id,
+        "k": sort_value,
+        "s": query.fingerprint(),
     }
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, user_id: str, status: AssetStatus | None) -> dict[str, Any]:
-    """The DynamoDB key a cursor stands for; ``InvalidRequest`` for anything else."""
+def decode_cursor(cursor: str, query: LibraryQuery) -> tuple[str, str]:
+    """Where the page a cursor stands for starts; ``InvalidRequest`` for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -44,33 +44,19 @@ def decode_cursor(cursor: str, user_id: str, status: AssetStatus | None) -> dict
         raise _invalid("is not a cursor this API returned") from None
     if not isinstance(payload, dict) or set(payload) != {"v", "u", "a", "k", "s"}:
         raise _invalid("is not a cursor this API returned")
-    if payload["v"] != _VERSION or not all(isinstance(payload[n], str) for n in "uak"):
+    if payload["v"] != _VERSION or not all(isinstance(payload[n], str) for n in "uaks"):
         raise _invalid("is not a cursor this API returned")
-    if payload["u"] != user_id:
+    if payload["u"] != query.user_id:
         raise _invalid("belongs to another user's listing")
-    if payload["s"] != (status.value if status else None):
-        raise _invalid("belongs to a listing with other filters")
-    if not is_asset_id(payload["a"]) or not _valid_sort_key(payload["k"], status):
+    if payload["s"] != query.fingerprint():
+        raise _invalid("belongs to a listing with other filters or another order")
+    if not is_asset_id(payload["a"]) or len(payload["k"]) > _MAX_SORT_VALUE:
         raise _invalid("is not a cursor this API returned")
-    sort_name = names.STATUS_INDEX_SORT_KEY if status else names.OWNER_INDEX_SORT_KEY
-    return {
-        names.TABLE_PARTITION_KEY: {"S": payload["a"]},
-        names.OWNER_INDEX_PARTITION_KEY: {"S": user_id},
-        sort_name: {"S": payload["k"]},
-    }
+    return payload["a"], payload["k"]
 
 
-def _valid_sort_key(value: str, status: AssetStatus | None) -> bool:
-    if status is not None:
-        prefix = f"{status.value}#"
-        if not value.startswith(prefix):
-            return False
-        value = value.removeprefix(prefix)
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+def invalid_cursor() -> InvalidRequest:
+    return _invalid("is not a cursor this API returned")
 
 
 def _invalid(why: str) -> InvalidRequest:

@@ -7,7 +7,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
@@ -21,6 +24,7 @@ from mediaport.errors import (
     MediaportError,
     RouteNotFound,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from mediaport.names import ADMIN_GROUP, GROUPS_CLAIM
 from mediaport.observability import logger
@@ -68,7 +72,8 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         401: "Missing, malformed, wrongly signed or expired bearer token.",
         403: "Not yours to do: the asset belongs to someone else, or the route is for admins.",
         404: "No such asset.",
-        409: "The asset is not in a state that allows this.",
+        409: "The asset (or folder) is not in a state that allows this; the problem says why.",
+        412: "If-Match named a version the asset no longer has: read it again.",
         413: "The request is larger than the route takes; `limitBytes` says how large it may be.",
         415: "The request body is not of a media type the route takes.",
         422: "The uploaded file failed verification; the asset is now REJECTED.",
@@ -129,6 +134,14 @@ def build_resolver() -> APIGatewayHttpResolver:
         # API Gateway matched the route, but the path parameter is one the function's own
         # route pattern refuses (e.g. non-ASCII): there is no such resource.
         return problem_response(RouteNotFound(), app.current_event.path)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(error: RequestUnsupportedContentType) -> Response[str]:
+        content_type = app.current_event.headers.get("content-type", "")
+        problem = UnsupportedMediaType(
+            f"the body is {content_type[:100]!r}; this route takes application/json"
+        )
+        return problem_response(problem, app.current_event.path)
 
     @app.exception_handler(RecursionError)
     def _too_deep(error: RecursionError) -> Response[str]:

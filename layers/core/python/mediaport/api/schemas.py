@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    ConfigDict,
     Field,
     Strict,
     field_validator,
@@ -24,6 +25,7 @@ from mediaport.fields import (
 )
 from mediaport.keys import ASSET_ID_PATTERN
 from mediaport.model import AssetStatus, CamelModel, Processing, RejectReason
+from mediaport.model.attachments import ROLE_PATTERN
 from mediaport.policy import DEFAULT_SCOPE, normalize_media_type
 from mediaport.uploads import UploadIntent
 
@@ -70,9 +72,9 @@ FolderPath = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=700,
-        description="A folder path such as `trips/2026/alps`: at most 10 names of 1-64 "
-        "letters, digits, spaces or `_-.`.",
+        max_length=300,
+        description="A folder path such as `trips/2026/alps`: at most 8 names of 1-64 "
+        "letters, digits, spaces or `_-.`, 255 characters in all.",
         examples=["trips/2026/alps"],
     ),
     AfterValidator(normalize_folder),
@@ -236,6 +238,18 @@ class AssetView(CamelModel):
     checksum_sha256: str | None = None
     reject_reason: RejectReason | None = None
     reject_detail: str | None = None
+    usage_count: int = Field(
+        default=0, description="How many host-app things the asset is attached to."
+    )
+    last_used_at: datetime | None = Field(default=None, description="When it was last attached.")
+    deleted_at: datetime | None = Field(default=None, description="When it went to the trash.")
+    purge_at: datetime | None = Field(
+        default=None,
+        description="In the trash: when it is purged for good (restorable until then).",
+    )
+    version: int | None = Field(
+        default=None, description="The version the `ETag` header carries (for `If-Match`)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -393,3 +407,133 @@ class UsageBreakdownView(CamelModel):
     by_folder: dict[str, CounterView] = Field(
         description='Per top-level folder; "" holds assets outside any folder.'
     )
+
+
+def _empty_as_none(value: object) -> object:
+    return None if isinstance(value, str) and value.strip() in ("", "/") else value
+
+
+class AssetPatch(RequestModel):
+    """A JSON merge patch (RFC 7396) of the library fields: a field left out stays as it
+    is, ``null`` clears it. Only the documented (camelCase) names are taken."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    alt_text: AltText | None = None
+    caption: Caption | None = None
+    tags: Tags | None = None
+    folder: FolderPath | None = None
+
+    def changes(self) -> dict[str, object]:
+        """The fields the patch names (Asset field names), ``None`` where it clears."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class MoveRequest(RequestModel):
+    """Where an asset moves: a folder path, or ``null`` (or ``""``) for no folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: Annotated[FolderPath | None, BeforeValidator(_empty_as_none)] = Field(
+        description='The folder, or null (or "") for none.'
+    )
+
+
+class DownloadView(CamelModel):
+    """Where to download an asset from (for clients that cannot follow a 302 with a token)."""
+
+    url: str = Field(
+        description="A short-lived URL answering with Content-Disposition: attachment."
+    )
+    filename: str
+    expires_at: datetime
+
+
+class FolderView(CamelModel):
+    path: str
+    asset_count: int = Field(description="READY assets directly in the folder.")
+    bytes: int = Field(description="Their bytes.")
+    created_at: datetime
+
+
+class FolderList(CamelModel):
+    items: list[FolderView] = Field(description="Every folder of the caller, sorted by path.")
+
+
+class CreateFolderRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: FolderPath
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+class AttachRequest(RequestModel):
+    """What an attachment is for on its entity (optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(
+        default=None,
+        pattern=ROLE_PATTERN,
+        description="What the asset is on the entity (1-32 letters, digits, `_` or `-`). "
+        "Left out on an existing attachment: its role stays.",
+        examples=["cover"],
+    )
+
+
+class AttachmentView(CamelModel):
+    asset_id: str
+    entity_type: str
+    entity_id: str
+    role: str | None = None
+    attached_at: datetime | None = None
+
+
+class MediaVariantView(CamelModel):
+    """A variant as any signed-in user may see it."""
+
+    url: str = Field(description="A short-lived GET URL.")
+    width: int
+    height: int
+
+
+class AttachedMediaView(CamelModel):
+    """An attached asset as the host app's feed renders it: never its owner's private
+    fields (original filename, folder, tags, reject details)."""
+
+    asset_id: str
+    role: str | None = None
+    url: str = Field(description="A short-lived GET URL of the original.")
+    variants: dict[str, MediaVariantView] = Field(default_factory=dict)
+    mime_type: str | None = None
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    placeholder: str | None = Field(default=None, description="A tiny blurred preview.")
+    dominant_color: str | None = None
+    attached_at: datetime | None = None
+
+
+class EntityMediaView(CamelModel):
+    entity_type: str
+    entity_id: str
+    items: list[AttachedMediaView] = Field(
+        description="Its attached READY assets, oldest attachment first."
+    )
+
+
+class AvatarRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: Annotated[str, Field(pattern=ASSET_ID_PATTERN)] | None = Field(
+        description="A READY asset of the caller's, uploaded in scope PROFILE_AVATAR; "
+        "null: no avatar."
+    )
+
+
+class AvatarView(CamelModel):
+    asset_id: str
+    url: str = Field(description="A short-lived GET URL of the original.")
+    variants: dict[str, MediaVariantView] = Field(default_factory=dict)

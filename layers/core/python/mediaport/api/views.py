@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from mediaport.adapters import storage
-from mediaport.api.schemas import AssetView, UploadTicket, VariantView
+from mediaport.adapters.attachments import Attachment
+from mediaport.adapters.folders import Folder
+from mediaport.api.schemas import (
+    AssetView,
+    AttachedMediaView,
+    AttachmentView,
+    AvatarView,
+    FolderView,
+    MediaVariantView,
+    UploadTicket,
+    VariantView,
+)
 from mediaport.config import Settings
 from mediaport.model import Asset, AssetStatus
 from mediaport.uploads import Ticket
@@ -39,9 +50,81 @@ def asset_view(asset: Asset, settings: Settings) -> AssetView:
     public_url = (
         f"{settings.public_base_url}/{asset.key}" if ready and settings.public_base_url else None
     )
+    deleted = asset.status is AssetStatus.DELETED
     return AssetView(
-        **asset.model_dump(include=set(AssetView.model_fields) - {"variants", "url", "public_url"}),
+        **asset.model_dump(
+            include=set(AssetView.model_fields) - {"variants", "url", "public_url", "purge_at"}
+        ),
         variants=variants,
         url=storage.presign_get(asset.bucket, asset.key, expires_in) if ready else None,
         public_url=public_url,
+        purge_at=asset.expires_at if deleted else None,
     )
+
+
+def folder_view(folder: Folder) -> FolderView:
+    return FolderView(
+        path=folder.path,
+        asset_count=folder.asset_count,
+        bytes=folder.bytes,
+        created_at=folder.created_at,
+    )
+
+
+def etag_of(asset: Asset) -> str:
+    """The asset's version as a strong entity tag."""
+    return f'"{asset.version}"'
+
+
+def attachment_view(attachment: Attachment) -> AttachmentView:
+    return AttachmentView(
+        asset_id=attachment.asset_id,
+        entity_type=attachment.entity_type,
+        entity_id=attachment.entity_id,
+        role=attachment.role,
+        attached_at=attachment.attached_at,
+    )
+
+
+def attached_media_view(
+    attachment: Attachment, asset: Asset, settings: Settings
+) -> AttachedMediaView:
+    """A READY asset as the host app's feed shows it to anyone: what renders it, and
+    nothing of its owner's (original filename, folder, tags, reject details)."""
+    return AttachedMediaView(
+        asset_id=asset.asset_id,
+        role=attachment.role,
+        url=_original_url(asset, settings),
+        variants=_shared_variants(asset, settings),
+        mime_type=asset.mime_type,
+        alt_text=asset.alt_text,
+        width=asset.width,
+        height=asset.height,
+        placeholder=asset.placeholder,
+        dominant_color=asset.dominant_color,
+        attached_at=attachment.attached_at,
+    )
+
+
+def avatar_view(asset: Asset, settings: Settings) -> AvatarView:
+    return AvatarView(
+        asset_id=asset.asset_id,
+        url=_original_url(asset, settings),
+        variants=_shared_variants(asset, settings),
+    )
+
+
+def _original_url(asset: Asset, settings: Settings) -> str:
+    return storage.presign_get(asset.bucket, asset.key, settings.download_expires_seconds)
+
+
+def _shared_variants(asset: Asset, settings: Settings) -> dict[str, MediaVariantView]:
+    expires_in = settings.download_expires_seconds
+    return {
+        name: MediaVariantView(
+            url=storage.presign_get(asset.bucket, variant.key, expires_in),
+            width=variant.width,
+            height=variant.height,
+        )
+        for name, variant in asset.variants.items()
+    }

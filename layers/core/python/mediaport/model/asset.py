@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from mediaport.model.usage import Quota, UsageDelta, category_of, top_folder
+from mediaport.model.attachments import MAX_ATTACHMENTS_PER_ASSET, AttachmentLimitReached
+from mediaport.model.usage import Quota, UsageDelta, category_of
 
 
 class AssetStatus(StrEnum):
@@ -51,6 +52,12 @@ class RejectReason(StrEnum):
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # The client (or the multipart expiry) aborted a multipart upload before completing it.
     ABORTED = "ABORTED"
+
+
+# The statuses whose assets count in usage and folder counts.
+COUNTED_STATUSES = frozenset({AssetStatus.READY, AssetStatus.QUARANTINED})
+# What PATCH /media/{id} may change (Asset field names).
+EDITABLE_FIELDS = ("folder", "alt_text", "caption", "tags")
 
 
 class CamelModel(BaseModel):
@@ -95,9 +102,11 @@ class Transition:
     # The bytes the decision was made for (READY assets): a newer upload voids it.
     expect_checksum: str | None = None
     expect_processing: tuple[Processing, ...] = field(default=())
-    # What the change does to the owner's usage, written in the same transaction.
-    usage: UsageDelta | None = None
-    # The room a growing usage change must fit in; None: no limit is checked.
+    # The version the caller last read (If-Match): a stale one changes nothing.
+    expect_version: int | None = None
+    # The room a growing usage change must fit in; None: no limit is checked. What a change
+    # does to usage and folder counts is not stated here: the table adapter derives it
+    # from the asset before and after (``count_changes``), in the same transaction.
     quota: Quota | None = None
 
 
@@ -139,6 +148,12 @@ class Asset(CamelModel):
     upload_session: str | None = None
     # The uploader's tier when the upload started: its limits apply when it becomes READY.
     tier: str | None = None
+    # How many host-app things (posts, avatars, ...) it is attached to, and when last.
+    usage_count: int = 0
+    last_used_at: datetime | None = None
+    # Soft delete: in the trash since deleted_at, restorable until purged (its files gone).
+    deleted_at: datetime | None = None
+    purged_at: datetime | None = None
     mime_type: str | None = None
     size: int | None = None
     checksum: str | None = None
@@ -171,7 +186,6 @@ class Asset(CamelModel):
                 "upload_id": None,
                 **_verified_changes(verified),
             },
-            usage=self._usage(verified.size, 1, verified.mime_type),
         )
 
     def mark_rejected(
@@ -203,7 +217,6 @@ class Asset(CamelModel):
             AssetStatus.READY,
             changes,
             expect_checksum=checksum,
-            usage=self._usage(verified.size - (self.size or 0), 0, verified.mime_type),
         )
 
     def reject_ready(
@@ -224,7 +237,6 @@ class Asset(CamelModel):
             AssetStatus.READY,
             changes,
             expect_checksum=checksum,
-            usage=self._usage(-(self.size or 0), -1, self.mime_type),
         )
 
     # --- READY: processing of the verified bytes -------------------------------------
@@ -271,14 +283,93 @@ class Asset(CamelModel):
             expect_processing=(Processing.PENDING,),
         )
 
-    def _usage(self, size: int, files: int, media_type: str | None) -> UsageDelta:
+    # --- The library: delete, restore, edit, move --------------------------------------
+
+    def soft_delete(self, *, now: datetime, purge_at: datetime) -> Transition:
+        """READY → DELETED: in the trash until ``purge_at``, when TTL purges it."""
+        self._require(AssetStatus.READY, "be deleted")
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {"status": AssetStatus.DELETED, "deleted_at": now, "expires_at": purge_at},
+        )
+
+    def restore(self, *, now: datetime) -> Transition:
+        """DELETED → READY, while it is in the trash (not purged, its time not up)."""
+        self._require(AssetStatus.DELETED, "be restored")
+        if not self.restorable(now):
+            raise IllegalTransition(f"asset {self.asset_id} was purged and cannot be restored")
+        return Transition(
+            self.asset_id,
+            AssetStatus.DELETED,
+            {"status": AssetStatus.READY, "deleted_at": None, "expires_at": None},
+        )
+
+    def restorable(self, now: datetime) -> bool:
+        """Whether a DELETED asset is still in the trash (TTL may purge it any time after
+        ``expires_at``: from then on it counts as purged)."""
+        return (
+            self.status is AssetStatus.DELETED
+            and self.purged_at is None
+            and (self.expires_at is None or self.expires_at > now)
+        )
+
+    def edit(self, changes: Mapping[str, Any], *, version: int | None = None) -> Transition:
+        """Library fields (``folder``, ``alt_text``, ``caption``, ``tags``) set or cleared
+        (None), in any state but purged; with ``version``, only if it is still the one."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+        if self.purged_at is not None:
+            raise IllegalTransition(f"asset {self.asset_id} was purged")
+        values = {
+            name: (value or None) if name != "tags" else list(value or [])
+            for name, value in changes.items()
+        }
+        return Transition(self.asset_id, self.status, values, expect_version=version)
+
+    # --- Attachments: how many host-app things use it ---------------------------------
+
+    def attach(self, now: datetime) -> Transition:
+        """One more attachment (READY only): ``usage_count`` + 1, ``last_used_at`` now, on
+        the version read (a count written from a stale read would lose another's change)."""
+        self._require(AssetStatus.READY, "be attached")
+        if self.usage_count >= MAX_ATTACHMENTS_PER_ASSET:
+            raise AttachmentLimitReached(
+                f"asset {self.asset_id} is attached to {self.usage_count} things already, "
+                f"the most one asset may be ({MAX_ATTACHMENTS_PER_ASSET})"
+            )
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {"usage_count": self.usage_count + 1, "last_used_at": now},
+            expect_version=self.version,
+        )
+
+    def detach(self) -> Transition:
+        """One attachment fewer, in whatever state the asset is (a quarantined or rejected
+        asset is detached too), on the version read; never below 0."""
+        if self.purged_at is not None:
+            raise IllegalTransition(f"asset {self.asset_id} was purged")
+        return Transition(
+            self.asset_id,
+            self.status,
+            {"usage_count": max(0, self.usage_count - 1)},
+            expect_version=self.version,
+        )
+
+    def counted_as(self) -> UsageDelta | None:
+        """What this asset adds to its owner's usage and its folder's counts as it is now:
+        READY and QUARANTINED assets count (their bytes are stored and the owner's)."""
+        if self.status not in COUNTED_STATUSES or self.size is None:
+            return None
         return UsageDelta(
             user_id=self.user_id,
-            bytes=size,
-            files=files,
-            category=category_of(media_type),
+            bytes=self.size,
+            files=1,
+            category=category_of(self.mime_type),
             scope=self.scope,
-            folder=top_folder(self.folder),
+            path=self.folder or "",
         )
 
     def _require(self, status: AssetStatus, action: str) -> None:
@@ -307,3 +398,12 @@ def _verified_changes(verified: VerifiedObject) -> dict[str, Any]:
             aspect_ratio=round(verified.width / verified.height, 4),
         )
     return changes
+
+
+def count_changes(before: Asset, after: Asset) -> list[UsageDelta]:
+    """What a change from ``before`` to ``after`` does to usage and folder counts: what the
+    asset counted for goes, what it counts for now comes (nothing when they are the same)."""
+    old, new = before.counted_as(), after.counted_as()
+    if old == new:
+        return []
+    return [delta for delta in (old.negated() if old else None, new) if delta is not None]

@@ -8,7 +8,7 @@ both in one DynamoDB transaction, so a count can never change without the state 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -56,14 +56,20 @@ def top_folder(folder: str | None) -> str:
 @dataclass(frozen=True)
 class UsageDelta:
     """Bytes and files added (or, negative, taken away) for one asset's owner, counted
-    in the total and under the asset's type category, scope and top-level folder."""
+    in the total and under the asset's type category, scope and top-level folder (usage),
+    and in the folder it is in (``path``, "" for none: the folder's own counts)."""
 
     user_id: str
     bytes: int
     files: int
     category: str
     scope: str
-    folder: str
+    path: str
+
+    @property
+    def folder(self) -> str:
+        """The top-level folder it counts under in usage."""
+        return top_folder(self.path)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -73,6 +79,9 @@ class UsageDelta:
             f"{SCOPE_PREFIX}{self.scope}",
             f"{FOLDER_PREFIX}{self.folder}",
         )
+
+    def negated(self) -> UsageDelta:
+        return replace(self, bytes=-self.bytes, files=-self.files)
 
     @property
     def grows(self) -> bool:
@@ -104,7 +113,7 @@ def expected_rows(
     of each (what reconcile compares the stored rows with)."""
     totals: dict[str, list[int]] = {}
     for media_type, scope, folder, size in counted:
-        delta = UsageDelta("", size, 1, category_of(media_type), scope, top_folder(folder))
+        delta = UsageDelta("", size, 1, category_of(media_type), scope, folder or "")
         for dimension in delta.dimensions:
             row = totals.setdefault(dimension, [0, 0])
             row[0] += size
