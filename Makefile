@@ -82,6 +82,7 @@ synth: setup layers
 bench: setup
 	$(BIN)/python bench/thumbnails.py
 	$(BIN)/python bench/multipart.py
+	$(BIN)/python bench/library.py
 
 clean:
 	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

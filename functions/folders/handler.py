@@ -24,7 +24,7 @@ app = build_resolver()
     "/media/folders",
     summary="List my folders",
     description="Every folder of the caller (nested ones too), sorted by path, with the "
-    "READY assets directly in each and their bytes.",
+    "assets counted in usage (READY or QUARANTINED) directly in each and their bytes.",
     tags=["folders"],
     security=BEARER_AUTH,
     responses={200: {"description": "The caller's folders."}, **problem_responses(401, 503)},

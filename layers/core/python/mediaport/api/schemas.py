@@ -451,7 +451,9 @@ class DownloadView(CamelModel):
 
 class FolderView(CamelModel):
     path: str
-    asset_count: int = Field(description="READY assets directly in the folder.")
+    asset_count: int = Field(
+        description="Assets counted in usage (READY or QUARANTINED) directly in the folder."
+    )
     bytes: int = Field(description="Their bytes.")
     created_at: datetime
 
