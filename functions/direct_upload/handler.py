@@ -81,7 +81,7 @@ def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
     security=BEARER_AUTH,
     responses={
         201: {"description": "The file is stored and verified: the asset is READY."},
-        **problem_responses(400, 401),
+        **problem_responses(400, 401, 403),
         **_problem(409, "The stored file was deleted before it was verified; upload again."),
         **_problem(
             413,

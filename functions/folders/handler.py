@@ -65,7 +65,8 @@ def create_folder(body: CreateFolderRequest) -> Response[FolderView]:
     security=BEARER_AUTH,
     responses={
         204: {"description": "Deleted."},
-        **problem_responses(400, 401, 404, 409, 503),
+        **problem_responses(400, 401, 409, 503),
+        404: {**problem_responses(404)[404], "description": "No such folder of the caller's."},
     },
 )
 @tracer.capture_method

@@ -57,7 +57,7 @@ NOT_IN_PROGRESS: dict[int, OpenAPIResponse] = {
     security=BEARER_AUTH,
     responses={
         201: {"description": "The upload is started; upload its parts."},
-        **problem_responses(400, 401, 503),
+        **problem_responses(400, 401, 403, 503),
         **idempotency_responses(),
     },
 )

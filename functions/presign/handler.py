@@ -35,7 +35,7 @@ app = build_resolver()
     security=BEARER_AUTH,
     responses={
         201: {"description": "Upload straight to storage with this."},
-        **problem_responses(400, 401, 503),
+        **problem_responses(400, 401, 403, 503),
         **idempotency_responses(),
     },
 )

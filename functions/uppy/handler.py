@@ -136,7 +136,7 @@ def revoke_session(token: SessionToken) -> Response[None]:
     tags=["uppy"],
     responses={
         200: {"description": "POST the file with these fields."},
-        **problem_responses(400, 503),
+        **problem_responses(400, 403, 503),
         **NO_SESSION,
     },
 )
@@ -166,7 +166,7 @@ def single_upload(
     tags=["uppy"],
     responses={
         200: {"description": "Sign and upload its parts."},
-        **problem_responses(400, 503),
+        **problem_responses(400, 403, 503),
         **NO_SESSION,
     },
 )

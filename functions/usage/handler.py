@@ -23,8 +23,8 @@ app = build_resolver()
 @app.get(
     "/media/usage",
     summary="My storage usage",
-    description="Bytes and files stored (READY media), against the limits of the caller's "
-    "tier (the token's tier claim; the default tier without one).",
+    description="Bytes and files stored (READY and QUARANTINED media), against the limits "
+    "of the caller's tier (the token's tier claim; the default tier without one).",
     tags=["usage"],
     security=BEARER_AUTH,
     responses={200: {"description": "The caller's usage."}, **problem_responses(401, 503)},

@@ -54,6 +54,9 @@ def build_document(server_url: str | None = None) -> dict[str, Any]:
     return _without_unused_schemas(_describe_the_gateway(_describe_our_validation(document)))
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
 def _describe_our_validation(document: dict[str, Any]) -> dict[str, Any]:
     # Powertools documents request validation as its default 422 HTTPValidationError;
     # our resolver answers it as 400 problem+json (see mediaport.api.resolver): say that.
@@ -62,7 +65,18 @@ def _describe_our_validation(document: dict[str, Any]) -> dict[str, Any]:
         default_422 = responses.get("422", {}).get("content", {}).get("application/json")
         if default_422 is not None:
             del responses["422"]
-        responses.get("204", {}).pop("content", None)
+        for status, response in responses.items():
+            if status == "204" or status.startswith("3"):
+                response.pop("content", None)  # no body: a 204, or a redirect's Location
+        # A JSON body of another media type is answered 415 by the resolver.
+        if "application/json" in operation.get("requestBody", {}).get("content", {}):
+            responses.setdefault(
+                "415",
+                {
+                    "description": "The body is not JSON (`Content-Type` of another type).",
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            )
     return document
 
 

@@ -21,9 +21,11 @@ def aws_fails(
     status: int = 500,
     crash: BaseException | None = None,
     before: Callable[[dict[str, Any]], None] | None = None,
+    reasons: list[str | None] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """While inside, ``client``'s ``operation`` requests matching ``when`` get ``code``
-    (or raise ``crash``); ``before`` runs first on every request. Yields the requests hit."""
+    (or raise ``crash``), with a cancelled transaction's ``reasons`` (one code or None a
+    write); ``before`` runs first on every request. Yields the requests hit."""
     service = client.meta.service_model.service_id.hyphenize()
     event = f"before-call.{service}.{operation}"
     hit: list[dict[str, Any]] = []
@@ -37,7 +39,11 @@ def aws_fails(
         if crash is not None:
             raise crash
         response = AWSResponse(url=params.get("url", ""), status_code=status, headers={}, raw=None)
-        error = {"Error": {"Code": code, "Message": "injected by the test"}}
+        error: dict[str, Any] = {"Error": {"Code": code, "Message": "injected by the test"}}
+        if reasons is not None:
+            error["CancellationReasons"] = [
+                {"Code": reason or "None", "Message": "injected"} for reason in reasons
+            ]
         return response, {**error, "ResponseMetadata": {"HTTPStatusCode": status}}
 
     client.meta.events.register(event, answer, unique_id=f"fault-{id(answer)}")

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mediaport.services import current_services
 from tests.integration.conftest import Stack
+from tests.integration.faults import aws_fails
 from tests.integration.library_helpers import (
     folders,
     listed_ids,
@@ -321,3 +323,42 @@ def test_move_to_an_upper_folder_is_taken(stack: Stack) -> None:
     assert folders(stack) == {"trips": (0, 0), "trips/alps": (1, 1100)}
     assert read(stack, asset["assetId"])["folder"] == "trips/alps"
     counts_match_what_is_there(stack)
+
+
+def test_a_transaction_another_held_an_item_of_is_sent_again_not_answered_500(
+    stack: Stack,
+) -> None:
+    # Two uploads into the same new folder at once: DynamoDB cancels one transaction with
+    # TransactionConflict (nothing written); sent again, it goes through.
+    client = current_services().assets.connection().client
+    conflicted: list[bool] = []
+
+    def first_only(_request: dict[str, Any]) -> bool:
+        conflicted.append(True)
+        return len(conflicted) == 1
+
+    with aws_fails(
+        client,
+        "TransactWriteItems",
+        when=first_only,
+        code="TransactionCanceledException",
+        status=400,
+        reasons=[None, "TransactionConflict", None],
+    ) as hit:
+        asset = pending_asset(stack, folder="trips/2026")
+
+    assert len(hit) == 1
+    assert read(stack, asset["assetId"])["folder"] == "trips/2026"
+    assert set(folders(stack)) == {"trips", "trips/2026"}
+
+
+def test_move_to_that_would_make_a_subfolder_too_deep_moves_nothing(stack: Stack) -> None:
+    deep = "a/b/c/d/e/f/g/h"
+    asset = pending_asset(stack, folder=deep)
+
+    response = delete(stack, "a", moveTo="x/y/z/w/v/u/t")
+
+    assert problem_of(response, 400)["errors"][0]["field"] == "moveTo"
+    assert read(stack, asset["assetId"])["folder"] == deep
+    assert "x" not in folders(stack)
+    assert deep in folders(stack)

@@ -241,6 +241,25 @@ def test_crossing_80_percent_warns_once(tiers: Stack) -> None:
     assert second["storageWarningAt"] == first["storageWarningAt"]
 
 
+def test_falling_below_80_percent_by_deleting_lets_the_next_crossing_warn_again(
+    tiers: Stack,
+) -> None:
+    big = uploaded(tiers, 8500)["assetId"]
+    confirm(tiers, big)
+    first = usage_of(tiers, tier="tiny")["storageWarningAt"]
+
+    assert tiers.call("DELETE", f"/media/{big}").status_code == 204
+    cleared = usage_of(tiers, tier="tiny")
+    confirm(tiers, uploaded(tiers, 8600)["assetId"])
+    again = usage_of(tiers, tier="tiny")
+
+    assert first is not None
+    assert (cleared["warning"], cleared["percentUsed"]) == (None, 0.0)
+    assert again["warning"] == "APPROACHING"
+    assert again["storageWarningAt"] is not None
+    assert again["storageWarningAt"] != first
+
+
 def test_a_failed_overwrite_of_a_ready_asset_takes_its_bytes_out(stack: Stack) -> None:
     data = pdf_of(5000)
     ticket = stack.start_upload(data, "application/pdf", method="POST")

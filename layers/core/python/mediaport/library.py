@@ -32,7 +32,7 @@ from mediaport.errors import (
     InvalidRequest,
     NotAssetOwner,
 )
-from mediaport.fields import in_folder_tree
+from mediaport.fields import in_folder_tree, normalize_folder
 from mediaport.keys import is_asset_id
 from mediaport.model import Asset, AssetStatus, utcnow
 from mediaport.model.library import LibraryQuery
@@ -143,6 +143,8 @@ def delete_asset(services: Services, user_id: str, asset_id: str, *, detach: boo
                 transition = replace(transition, changes={**transition.changes, "usage_count": 0})
         try:
             if services.assets.apply(transition, alongside) is not None:
+                # Usage fell: a recorded warning level clears, so the next crossing warns.
+                usage.follow_warnings(services, user_id, asset.tier)
                 return
         except RefusedAlongside:
             continue  # an attachment went meanwhile: decide again on what is there now
@@ -166,9 +168,9 @@ def restore_asset(services: Services, user_id: str, asset_id: str, tier: str) ->
         try:
             restored = services.assets.apply(transition)
         except NoRoom:
-            # Another change took the room meanwhile: refused as the early check would.
-            usage.require_room(services, user_id, tier, asset.size, what="restore")
-            raise
+            # Another change took the room meanwhile: decided again, so the early check
+            # refuses it (403), or there is room again after all.
+            continue
         if restored is not None:
             usage.follow_warnings(services, user_id, tier)
             return restored
@@ -241,6 +243,8 @@ def delete_folder(services: Services, user_id: str, path: str, *, move_to: str |
                 f"moveTo {move_to} is inside {path}, which is being deleted",
                 errors=[{"field": "moveTo", "detail": "is inside the folder being deleted"}],
             )
+        for sub in below:
+            _require_folder_path(move_to + sub.path[len(path) :], sub.path)
         moved = 0
         for asset in _assets_in_tree(services, user_id, path, limit=MAX_MOVES_PER_REQUEST):
             target = move_to + asset.folder[len(path) :] if asset.folder else move_to
@@ -254,10 +258,21 @@ def delete_folder(services: Services, user_id: str, path: str, *, move_to: str |
             )
         for sub in below:
             services.folders.create_if_missing(user_id, move_to + sub.path[len(path) :])
-    for sub in reversed(below):
-        services.folders.delete_empty(user_id, sub.path)
-    if not services.folders.delete_empty(user_id, path):
-        raise EditConflict(f"folder {path} received an asset meanwhile; retry")
+    for emptied in [*(sub.path for sub in reversed(below)), path]:
+        if not services.folders.delete_empty(user_id, emptied):
+            raise EditConflict(f"folder {emptied} received an asset meanwhile; retry")
+
+
+def _require_folder_path(target: str, source: str) -> None:
+    """A subfolder re-rooted under ``moveTo`` must still be a folder path the API takes;
+    checked for all before anything moves."""
+    try:
+        normalize_folder(target)
+    except ValueError as error:
+        raise InvalidRequest(
+            f"moveTo would make {source} into {target}, which {error}",
+            errors=[{"field": "moveTo", "detail": f"{source} would become {target}: {error}"}],
+        ) from None
 
 
 def _assets_in_tree(services: Services, user_id: str, path: str, *, limit: int) -> list[Asset]:

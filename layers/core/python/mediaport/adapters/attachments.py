@@ -19,16 +19,16 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from mediaport import names
 from mediaport.adapters.tables import (
-    CANCELLED_BY_CONDITION,
     ConditionFailed,
+    Refused,
     TransactionItem,
+    transact,
     translated,
 )
 from mediaport.model import utcnow
@@ -230,15 +230,9 @@ class AttachmentTable:
         """Attachment writes in a transaction of their own (detaching an asset whose
         record is gone); False when a condition refused one: nothing was written."""
         try:
-            with TransactWrite(connection=self._connection()) as tx:
-                for item in items:
-                    item.add_to(tx)
-        except TransactWriteError as error:
-            codes = [getattr(reason, "code", None) for reason in error.cancellation_reasons]
-            if CANCELLED_BY_CONDITION in codes:
-                return False
-            with translated("write attachments"):
-                raise
+            transact(self._connection(), items, "write attachments")
+        except Refused:
+            return False
         return True
 
     def _get(self, entity: str, member: str) -> AttachmentRecord | None:

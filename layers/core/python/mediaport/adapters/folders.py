@@ -17,15 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from mediaport import names
 from mediaport.adapters.tables import (
-    CANCELLED_BY_CONDITION,
     ConditionFailed,
+    Refused,
     TransactionItem,
+    transact,
     translated,
 )
 from mediaport.fields import folder_ancestors
@@ -91,17 +90,12 @@ class FolderTable:
         ``FolderExists`` when the folder itself is there."""
         now = utcnow()
         record = self.record(user_id, path, asset_count=0, bytes=0, created_at=now)
+        created = TransactionItem.save(record, FolderRecord.path.does_not_exist())
+        ancestors = self._ensure(user_id, folder_ancestors(path), now)
         try:
-            with TransactWrite(connection=self._connection()) as transaction:
-                transaction.save(record, condition=FolderRecord.path.does_not_exist())
-                for item in self._ensure(user_id, folder_ancestors(path), now):
-                    item.add_to(transaction)
-        except TransactWriteError as error:
-            codes = [getattr(reason, "code", None) for reason in error.cancellation_reasons]
-            if codes and codes[0] == CANCELLED_BY_CONDITION:
-                raise FolderExists(path) from None
-            with translated("create folder"):
-                raise
+            transact(self._connection(), [created, *ancestors], "create folder")
+        except Refused:
+            raise FolderExists(path) from None  # only the folder's own write has a condition
         return _to_folder(record)
 
     def create_if_missing(self, user_id: str, path: str) -> None:

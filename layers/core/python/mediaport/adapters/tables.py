@@ -9,6 +9,7 @@ bug: never "retry"), and never a library's text.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -273,6 +274,49 @@ def in_given_order(kinds: list[str], sent: list[Any]) -> list[Any]:
     return given
 
 
+class Refused(Exception):
+    """Writes of a transaction refused by their own conditions (``positions``, in the
+    order the writes were given): nothing was written."""
+
+    def __init__(self, positions: list[int]) -> None:
+        super().__init__(f"writes {positions} of the transaction were refused")
+        self.positions = positions
+
+
+# How often a transaction another one held an item of (TransactionConflict: nothing was
+# written) is sent again before it counts as an outage.
+_CONFLICT_ATTEMPTS = 5
+
+
+def transact(connection: Any, items: list[TransactionItem], doing: str) -> None:
+    """``items`` in one DynamoDB transaction: all written, or none.
+
+    ``Refused`` when conditions refused writes. A conflict with another transaction is
+    retried as it is (its conditions are evaluated again), then answered as an outage;
+    anything else is translated as every table error is.
+    """
+    kinds: list[str] = [item.kind for item in items]
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            with TransactWrite(connection=connection) as transaction:
+                for item in items:
+                    item.add_to(transaction)
+            return
+        except TransactWriteError as error:
+            codes = in_given_order(
+                kinds, [getattr(reason, "code", None) for reason in error.cancellation_reasons]
+            )
+            refused = [i for i, code in enumerate(codes) if code == CANCELLED_BY_CONDITION]
+            if refused:
+                raise Refused(refused) from None
+            if "TransactionConflict" not in codes:
+                with translated(doing):
+                    raise
+            time.sleep(0.02 * 2**attempt)
+    logger.warning("transaction kept conflicting", extra={"doing": doing})
+    raise TableUnavailable()
+
+
 class RefusedAlongside(Exception):
     """A write that had to go with an asset's change was refused by its own condition
     (``index`` of the ``alongside`` items): nothing was written."""
@@ -318,14 +362,13 @@ class AssetTable:
             return
         folders = self.folders.folder_updates([], (asset.user_id, asset.folder))
         try:
-            connection = self.record._get_connection().connection
-            with TransactWrite(connection=connection) as transaction:
-                transaction.save(record, condition=condition)
-                for item in folders:
-                    item.add_to(transaction)
-        except TransactWriteError:
-            with translated("add asset and its folder"):
-                raise
+            transact(
+                self.connection(),
+                [TransactionItem.save(record, condition), *folders],
+                "add asset and its folder",
+            )
+        except Refused:
+            raise TableRequestRefused() from None  # asset ids are random: never there
 
     def get(self, asset_id: str) -> Asset | None:
         """The asset with this id, or None."""
@@ -461,8 +504,6 @@ class AssetTable:
                 if current is None or current.version == record.version:
                     return None  # the stated condition failed, not the version check
                 continue
-            except _Conflict:
-                continue
             return self.get(transition.asset_id) if (counted or others) else _to_asset(record)
         return None
 
@@ -489,29 +530,21 @@ class AssetTable:
     ) -> None:
         """The asset's update and ``items`` in one transaction (the first ``counted`` of
         them are counts, whose refusal means no room)."""
+        mine = TransactionItem.update(record, actions, condition)
         try:
-            # The asset table's own connection (one botocore client per table, reused).
-            connection = self.record._get_connection().connection
-            with TransactWrite(connection=connection) as transaction:
-                transaction.update(record, actions=actions, condition=condition)
-                for item in items:
-                    item.add_to(transaction)
-        except TransactWriteError as error:
-            codes = in_given_order(
-                ["update", *(item.kind for item in items)],
-                [getattr(reason, "code", None) for reason in error.cancellation_reasons],
-            )
-            if codes and codes[0] == CANCELLED_BY_CONDITION:
+            transact(self.connection(), [mine, *items], "update asset and its counts")
+        except Refused as refused:
+            first = refused.positions[0]
+            if first == 0:
                 raise ConditionFailed() from None
-            refused = [i for i, code in enumerate(codes[1:]) if code == CANCELLED_BY_CONDITION]
-            if refused:
-                if refused[0] < counted:
-                    raise NoRoom() from None
-                raise RefusedAlongside(refused[0] - counted) from None
-            if "TransactionConflict" in codes:
-                raise _Conflict() from None  # another transaction held one of the items
-            with translated("update asset and its counts"):
-                raise
+            if first - 1 < counted:
+                raise NoRoom() from None
+            raise RefusedAlongside(first - 1 - counted) from None
+
+    def connection(self) -> Any:
+        """The asset table's own connection (one botocore client per table, reused); a
+        transaction across tables goes through it."""
+        return self.record._get_connection().connection
 
     def change_item(self, asset: Asset, transition: Transition) -> TransactionItem:
         """Another asset's decided change, as one write alongside ``apply``'s: on the
@@ -588,10 +621,6 @@ class AssetTable:
             expires_at=_epoch(asset.expires_at),
             **_listing_keys(asset, created_at),  # type: ignore[arg-type]
         )
-
-
-class _Conflict(Exception):
-    """Another transaction held one of the items: try again."""
 
 
 class ConditionFailed(Exception):

@@ -61,8 +61,14 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldProblem] | None = None
+    # Extension members, each sent by the problems that name them.
     reject_reason: str | None = Field(default=None, alias="rejectReason")
     limit_bytes: int | None = Field(default=None, alias="limitBytes")
+    used_bytes: int | None = Field(default=None, alias="usedBytes")
+    remaining_bytes: int | None = Field(default=None, alias="remainingBytes")
+    attachments: list[dict[str, str]] | None = None
+    asset_count: int | None = Field(default=None, alias="assetCount")
+    subfolders: int | None = None
 
 
 def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
@@ -70,7 +76,9 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     descriptions = {
         400: "The request is not valid; `errors` names each field.",
         401: "Missing, malformed, wrongly signed or expired bearer token.",
-        403: "Not yours to do: the asset belongs to someone else, or the route is for admins.",
+        403: "Not yours to do: the asset belongs to someone else, or the route is for admins; "
+        "or (`quota-exceeded`, with `limitBytes`, `usedBytes`, `remainingBytes`) it does "
+        "not fit the caller's storage tier.",
         404: "No such asset.",
         409: "The asset (or folder) is not in a state that allows this; the problem says why.",
         412: "If-Match named a version the asset no longer has: read it again.",
