@@ -181,7 +181,7 @@ async function uploadWhole(client, file, options) {
 
   onStage("verifying", { assetId: ticket.assetId });
   try {
-    await client.request("PATCH", `/media/${encodeURIComponent(ticket.assetId)}/confirm`);
+    await client.request("PATCH", `${assetPath(ticket.assetId)}/confirm`);
   } catch (error) {
     throw await withRejectedAsset(client, ticket.assetId, error);
   }
@@ -544,7 +544,7 @@ function subjectOf(token) {
 /** A 422 (verification rejected the file) carries the rejected asset, for its reason. */
 async function withRejectedAsset(client, assetId, error) {
   if (error instanceof MediaportError && error.status === 422 && !error.asset) {
-    error.asset = await client.request("GET", `/media/${encodeURIComponent(assetId)}`).catch(() => null);
+    error.asset = await client.request("GET", assetPath(assetId)).catch(() => null);
   }
   return error;
 }
@@ -627,7 +627,7 @@ export function createUploadQueue({ concurrency = 3, ...shared } = {}) {
  * @returns {Promise<object>} The asset as its owner sees it.
  */
 export function getAsset(assetId, options) {
-  return makeClient(options).request("GET", `/media/${encodeURIComponent(assetId)}`);
+  return makeClient(options).request("GET", assetPath(assetId));
 }
 
 /**
@@ -716,7 +716,8 @@ export async function getAssetWithETag(assetId, options) {
  *          attempts?: number}} options `ifMatch`: the ETag read with the asset; the change is
  *   then refused (412) if the asset changed since.
  * @returns {Promise<{asset: object, etag: string|null}>} The changed asset and its new ETag.
- *   Throws a `MediaportError`: 412 when `ifMatch` is stale, 400 for a bad field (in `errors`).
+ *   Throws a `MediaportError`: 412 when `ifMatch` is stale, 400 for a bad field (in `errors`),
+ *   409 (`edit-conflict`) when other changes kept winning the race for it: read it again.
  */
 export async function updateAsset(assetId, patch, { ifMatch, ...options } = {}) {
   if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw new TypeError("patch must be an object");
@@ -746,7 +747,9 @@ export async function deleteAsset(assetId, { detach = false, ...options } = {}) 
  *
  * @param {string} assetId
  * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
- * @returns {Promise<object>} The asset. Throws a `MediaportError` with status 409 once it was purged.
+ * @returns {Promise<object>} The asset. Throws a `MediaportError`: 409 once it was purged;
+ *   403 (`quota-exceeded`, with `limitBytes`, `usedBytes`, `remainingBytes` in `problem`)
+ *   when it no longer fits the user's storage tier.
  */
 export function restoreAsset(assetId, options) {
   return makeClient(options).request("POST", `${assetPath(assetId)}/restore`);
@@ -949,7 +952,7 @@ async function waitUntilProcessed(client, assetId, { signal, timeout }) {
   const deadline = Date.now() + timeout;
   let delay = POLL_FIRST_MS;
   for (;;) {
-    const asset = await client.request("GET", `/media/${encodeURIComponent(assetId)}`);
+    const asset = await client.request("GET", assetPath(assetId));
     if (asset.status === "REJECTED") {
       throw new MediaportError({
         status: 422,

@@ -6,12 +6,17 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import attachments
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    build_resolver,
+    caller_id,
+    described_problem,
+    problem_responses,
+)
 from mediaport.api.schemas import (
     AttachmentView,
     AttachRequest,
@@ -51,20 +56,18 @@ UserId = Annotated[
 ]
 
 
-def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
-    return {status: {**problem_responses(status)[status], "description": description}}
-
-
 _ATTACH_PROBLEMS = {
     **problem_responses(400, 401, 503),
-    **_problem(
+    **described_problem(
         403,
         "Not yours: the asset is another user's (`forbidden`), another user claimed the "
         "entity (`entity-claimed`), or an avatar of someone else (`not-own-entity`).",
     ),
-    **_problem(404, "No such asset, or no such entity type (`entity-type-not-found`)."),
-    **_problem(409, "The asset is not READY, or kept changing meanwhile (`edit-conflict`)."),
-    **_problem(
+    **described_problem(404, "No such asset, or no such entity type (`entity-type-not-found`)."),
+    **described_problem(
+        409, "The asset is not READY, or kept changing meanwhile (`edit-conflict`)."
+    ),
+    **described_problem(
         422,
         "The entity type does not take the asset's scope (`scope-not-allowed`), the entity "
         "is full (`entity-full`), or the asset is attached to as many things as one may be "
@@ -118,16 +121,16 @@ def attach(
     responses={
         204: {"description": "Detached."},
         **problem_responses(400, 401, 503),
-        **_problem(
+        **described_problem(
             403,
             "Not yours: the asset is another user's, another user claimed the entity, or "
             "an avatar of someone else.",
         ),
-        **_problem(
+        **described_problem(
             404,
             "The asset is not attached there (`attachment-not-found`), or no such entity type.",
         ),
-        **_problem(409, "The asset kept changing meanwhile; retry."),
+        **described_problem(409, "The asset kept changing meanwhile; retry."),
     },
 )
 @tracer.capture_method
@@ -149,7 +152,7 @@ def detach(id: AssetId, entityType: EntityType, entityId: EntityId) -> Response[
     responses={
         200: {"description": "The entity's media."},
         **problem_responses(400, 401, 503),
-        **_problem(404, "No such entity type (`entity-type-not-found`)."),
+        **described_problem(404, "No such entity type (`entity-type-not-found`)."),
     },
 )
 @tracer.capture_method
@@ -179,10 +182,12 @@ def entity_media(entityType: EntityType, entityId: EntityId) -> EntityMediaView:
         },
         204: {"description": "No avatar."},
         **problem_responses(400, 401, 503),
-        **_problem(403, "The asset is another user's."),
-        **_problem(404, "No such asset."),
-        **_problem(409, "The asset is not READY, or the avatar kept changing (`edit-conflict`)."),
-        **_problem(
+        **described_problem(403, "The asset is another user's."),
+        **described_problem(404, "No such asset."),
+        **described_problem(
+            409, "The asset is not READY, or the avatar kept changing (`edit-conflict`)."
+        ),
+        **described_problem(
             422,
             "The asset was not uploaded in scope PROFILE_AVATAR (`scope-not-allowed`), or is "
             "attached to as many things as one may be (`attachment-limit`).",
@@ -209,7 +214,7 @@ def set_avatar(body: AvatarRequest) -> Response[AvatarView | None]:
     responses={
         200: {"description": "The avatar."},
         **problem_responses(400, 401, 503),
-        **_problem(404, "The user has no avatar (`avatar-not-found`)."),
+        **described_problem(404, "The user has no avatar (`avatar-not-found`)."),
     },
 )
 @tracer.capture_method

@@ -4,7 +4,6 @@ and verified before the answer (the size limit and its arithmetic: mediaport.dir
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,6 +13,7 @@ from mediaport.api.resolver import (
     build_resolver,
     caller_id,
     caller_tier,
+    described_problem,
     problem_responses,
 )
 from mediaport.api.schemas import AssetView
@@ -60,10 +60,6 @@ OPENAPI_REQUEST_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
-    return {status: {**problem_responses(status)[status], "description": description}}
-
-
 @app.post(
     "/media/upload",
     status_code=201,
@@ -82,13 +78,15 @@ def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
     responses={
         201: {"description": "The file is stored and verified: the asset is READY."},
         **problem_responses(400, 401, 403),
-        **_problem(409, "The stored file was deleted before it was verified; upload again."),
-        **_problem(
+        **described_problem(
+            409, "The stored file was deleted before it was verified; upload again."
+        ),
+        **described_problem(
             413,
             "The file is over 4 MiB (or the body over 4 MiB + 64 KiB); `limitBytes` says "
             "how large the file may be.",
         ),
-        **_problem(415, "The body is not `multipart/form-data`."),
+        **described_problem(415, "The body is not `multipart/form-data`."),
         **problem_responses(422, 503),
     },
 )

@@ -9,7 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import library
-from mediaport.api.resolver import BEARER_AUTH, build_resolver, caller_id, problem_responses
+from mediaport.api.resolver import (
+    BEARER_AUTH,
+    build_resolver,
+    caller_id,
+    described_problem,
+    problem_responses,
+)
 from mediaport.api.schemas import CreateFolderRequest, FolderList, FolderView
 from mediaport.api.views import folder_view
 from mediaport.errors import InvalidRequest
@@ -66,7 +72,7 @@ def create_folder(body: CreateFolderRequest) -> Response[FolderView]:
     responses={
         204: {"description": "Deleted."},
         **problem_responses(400, 401, 409, 503),
-        404: {**problem_responses(404)[404], "description": "No such folder of the caller's."},
+        **described_problem(404, "No such folder of the caller's."),
     },
 )
 @tracer.capture_method

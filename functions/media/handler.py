@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaport import library, uploads
-from mediaport.api.cursors import decode_cursor, encode_cursor, invalid_cursor
+from mediaport.api.cursors import decode_cursor, encode_cursor
 from mediaport.api.resolver import (
     BEARER_AUTH,
     build_resolver,
@@ -277,14 +277,7 @@ def list_mine(
         sort=sort,
         limit=limit,
     )
-    if deleted and status:
-        raise InvalidRequest(
-            "the trash holds DELETED assets only: status does not apply with deleted=true",
-            errors=[{"field": "status", "detail": "does not combine with deleted=true"}],
-        )
     start = decode_cursor(cursor, query) if cursor else None
-    if start is not None and not services.assets.starts_well(query, start):
-        raise invalid_cursor()
     page = library.list_library(services, query, start)
     return AssetPage(
         items=[asset_view(asset, services.settings) for asset in page.assets],

@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,6 +14,7 @@ from mediaport.api.resolver import (
     build_resolver,
     caller_id,
     caller_tier,
+    described_problem,
     idempotency_responses,
     problem_responses,
 )
@@ -37,13 +37,10 @@ from mediaport.services import current_services
 app = build_resolver()
 
 AssetId = Annotated[str, Path(description="The assetId from initiate.", pattern=ASSET_ID_PATTERN)]
-NOT_IN_PROGRESS: dict[int, OpenAPIResponse] = {
-    409: {
-        **problem_responses(409)[409],
-        "description": "The asset's upload is over (completed, aborted or expired), or it "
-        "is not a multipart upload.",
-    }
-}
+NOT_IN_PROGRESS = described_problem(
+    409,
+    "The asset's upload is over (completed, aborted or expired), or it is not a multipart upload.",
+)
 
 
 @app.post(

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,6 +19,7 @@ from mediaport.api.resolver import (
     build_resolver,
     caller_id,
     caller_tier,
+    described_problem,
     problem_responses,
 )
 from mediaport.api.uppy import (
@@ -65,17 +65,13 @@ TYPE = "The file's media type (normalised as at presign); the session's scope mu
 METADATA = "Of the file's metadata only altText, caption and tags are kept; the rest is ignored."
 
 
-def _problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
-    return {status: {**problem_responses(status)[status], "description": description}}
-
-
-NO_SESSION = _problem(404, "No such upload session: unknown, expired or revoked.")
-NO_UPLOAD = _problem(
+NO_SESSION = described_problem(404, "No such upload session: unknown, expired or revoked.")
+NO_UPLOAD = described_problem(
     404,
     "No such upload session (unknown, expired or revoked), or no upload of this session "
     "has this key and uploadId.",
 )
-NOT_IN_PROGRESS = _problem(
+NOT_IN_PROGRESS = described_problem(
     409, "The upload ended meanwhile: storage aborted it (the asset ends REJECTED, ABORTED)."
 )
 
@@ -120,7 +116,7 @@ def open_session(request: Annotated[OpenSessionRequest, Body()]) -> UploadSessio
     responses={
         204: {"description": "Revoked."},
         **problem_responses(401, 503),
-        **_problem(404, "No active session of yours has this token."),
+        **described_problem(404, "No active session of yours has this token."),
     },
 )
 @tracer.capture_method

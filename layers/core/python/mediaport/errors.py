@@ -39,6 +39,13 @@ class InvalidRequest(MediaportError):
     status, slug, title = 400, "invalid-request", "The request is not valid"
 
 
+class InvalidCursor(InvalidRequest):
+    """A cursor this API did not return for this caller and this listing."""
+
+    def __init__(self, why: str = "is not a cursor this API returned") -> None:
+        super().__init__(f"the cursor {why}", errors=[{"field": "cursor", "detail": why}])
+
+
 class Unauthorized(MediaportError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

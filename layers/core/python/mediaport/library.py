@@ -29,6 +29,7 @@ from mediaport.errors import (
     FolderExists,
     FolderNotEmpty,
     FolderNotFound,
+    InvalidCursor,
     InvalidRequest,
     NotAssetOwner,
 )
@@ -72,7 +73,15 @@ def owned_asset(
 def list_library(
     services: Services, query: LibraryQuery, start_after: tuple[str, str] | None
 ) -> ListingPage:
-    """One page of the caller's library (or trash), as the query asks."""
+    """One page of the caller's library (or trash), as the query asks; ``start_after``
+    from a cursor of the same listing."""
+    if query.deleted and query.status is not None:
+        raise InvalidRequest(
+            "the trash holds DELETED assets only: status does not apply with deleted=true",
+            errors=[{"field": "status", "detail": "does not combine with deleted=true"}],
+        )
+    if start_after is not None and not services.assets.starts_well(query, start_after):
+        raise InvalidCursor()
     return services.assets.list_library(query, start_after)
 
 

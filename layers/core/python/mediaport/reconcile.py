@@ -27,13 +27,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from mediaport.adapters.tables import translated
 from mediaport.adapters.usage import UsageRecord
-from mediaport.model import Asset, AssetStatus
+from mediaport.model import Asset
+from mediaport.model.asset import COUNTED_STATUSES as COUNTED
 from mediaport.model.usage import UsageRow, expected_rows
 from mediaport.observability import logger, metrics
 from mediaport.services import Services
 
-# The statuses whose assets count in usage (DELETED and REJECTED ones never do).
-COUNTED_STATUSES = (AssetStatus.READY, AssetStatus.QUARANTINED)
+# The statuses whose assets count in usage (the model's rule), in a fixed order.
+COUNTED_STATUSES = sorted(COUNTED)
 _PAGE_SIZE = 200
 
 Outcome = Literal["reported", "fixed", "changed meanwhile"]

@@ -73,8 +73,7 @@ def tier_name(services: Services, asset: Asset) -> str:
 
 def quota_for(services: Services, asset: Asset) -> Quota:
     """The room an asset's growing change must fit in: its owner's tier at upload time."""
-    tier = tier_name(services, asset)
-    return Quota(tier=tier, limits=services.settings.tiers[tier])
+    return quota_of_tier(services, tier_name(services, asset))
 
 
 def quota_of_tier(services: Services, tier: str) -> Quota:

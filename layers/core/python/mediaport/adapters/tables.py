@@ -65,15 +65,6 @@ OUTAGE_CODES = frozenset(
 _MAX_ATTEMPTS = 5
 
 
-class OwnerIndex(GlobalSecondaryIndex["AssetRecord"]):
-    class Meta:
-        index_name = names.OWNER_INDEX_NAME
-        projection = AllProjection()
-
-    user_id = UnicodeAttribute(hash_key=True, attr_name=names.OWNER_INDEX_PARTITION_KEY)
-    created_at = UnicodeAttribute(range_key=True, attr_name=names.OWNER_INDEX_SORT_KEY)
-
-
 class StatusIndex(GlobalSecondaryIndex["AssetRecord"]):
     class Meta:
         index_name = names.STATUS_INDEX_NAME
@@ -188,7 +179,6 @@ class AssetRecord(Model):
     expires_at = NumberAttribute(null=True, attr_name=names.TTL_ATTRIBUTE)
     version = VersionAttribute()
 
-    owner_index = OwnerIndex()
     status_index = StatusIndex()
     shelf_index = _ShelfIndex()
     size_index = _SizeIndex()
@@ -332,7 +322,6 @@ class ListingPage:
 
     assets: list[Asset]
     next_start: tuple[str, str] | None
-    evaluated: int
 
 
 class AssetTable:
@@ -453,7 +442,7 @@ class AssetTable:
             )
             if evaluated >= MAX_EVALUATED:
                 break  # bounded: the cursor goes on from where the evaluation stopped
-        return ListingPage(assets, next_start, evaluated)
+        return ListingPage(assets, next_start)
 
     def starts_well(self, query: LibraryQuery, start_after: tuple[str, str]) -> bool:
         """Whether a cursor's sort value has the shape of the index the query is answered

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 
-from mediaport.errors import InvalidRequest
+from mediaport.errors import InvalidCursor
 from mediaport.keys import is_asset_id
 from mediaport.model.library import LibraryQuery
 
@@ -41,23 +41,15 @@ def decode_cursor(cursor: str, query: LibraryQuery) -> tuple[str, str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
-        raise _invalid("is not a cursor this API returned") from None
+        raise InvalidCursor("is not a cursor this API returned") from None
     if not isinstance(payload, dict) or set(payload) != {"v", "u", "a", "k", "s"}:
-        raise _invalid("is not a cursor this API returned")
+        raise InvalidCursor("is not a cursor this API returned")
     if payload["v"] != _VERSION or not all(isinstance(payload[n], str) for n in "uaks"):
-        raise _invalid("is not a cursor this API returned")
+        raise InvalidCursor("is not a cursor this API returned")
     if payload["u"] != query.user_id:
-        raise _invalid("belongs to another user's listing")
+        raise InvalidCursor("belongs to another user's listing")
     if payload["s"] != query.fingerprint():
-        raise _invalid("belongs to a listing with other filters or another order")
+        raise InvalidCursor("belongs to a listing with other filters or another order")
     if not is_asset_id(payload["a"]) or len(payload["k"]) > _MAX_SORT_VALUE:
-        raise _invalid("is not a cursor this API returned")
+        raise InvalidCursor("is not a cursor this API returned")
     return payload["a"], payload["k"]
-
-
-def invalid_cursor() -> InvalidRequest:
-    return _invalid("is not a cursor this API returned")
-
-
-def _invalid(why: str) -> InvalidRequest:
-    return InvalidRequest(f"the cursor {why}", errors=[{"field": "cursor", "detail": why}])

@@ -97,14 +97,16 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     }
 
 
+def described_problem(status: int, description: str) -> dict[int, OpenAPIResponse]:
+    """A problem a route answers, in the route's own words."""
+    return {status: {**problem_responses(status)[status], "description": description}}
+
+
 def idempotency_responses() -> dict[int, OpenAPIResponse]:
     """The answers an Idempotency-Key adds to a route."""
     return {
-        status: {**problem_responses(status)[status], "description": description}
-        for status, description in (
-            (409, "The first request with this Idempotency-Key is still running."),
-            (422, "This Idempotency-Key was already used with a different body."),
-        )
+        **described_problem(409, "The first request with this Idempotency-Key is still running."),
+        **described_problem(422, "This Idempotency-Key was already used with a different body."),
     }
 
 

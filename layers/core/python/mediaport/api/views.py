@@ -56,7 +56,7 @@ def asset_view(asset: Asset, settings: Settings) -> AssetView:
             include=set(AssetView.model_fields) - {"variants", "url", "public_url", "purge_at"}
         ),
         variants=variants,
-        url=storage.presign_get(asset.bucket, asset.key, expires_in) if ready else None,
+        url=_original_url(asset, settings) if ready else None,
         public_url=public_url,
         purge_at=asset.expires_at if deleted else None,
     )

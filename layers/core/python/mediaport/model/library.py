@@ -10,7 +10,6 @@ from typing import Literal
 from mediaport.model.asset import AssetStatus
 
 SortOrder = Literal["-createdAt", "createdAt", "size", "-size", "filename"]
-SORT_ORDERS: tuple[SortOrder, ...] = ("-createdAt", "createdAt", "size", "-size", "filename")
 # ``folder=/``: the assets in no folder.
 NO_FOLDER = "/"
 # A user's trash is a shelf of its own: "{userId}|trash".

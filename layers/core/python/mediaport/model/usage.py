@@ -83,11 +83,6 @@ class UsageDelta:
     def negated(self) -> UsageDelta:
         return replace(self, bytes=-self.bytes, files=-self.files)
 
-    @property
-    def grows(self) -> bool:
-        """Whether the quota must have room for it."""
-        return self.bytes > 0 or self.files > 0
-
 
 @dataclass(frozen=True)
 class Quota:
