@@ -266,7 +266,8 @@ def grant_folders(fn: MediaportFunction, storage: Storage) -> None:
     """List, create and delete the caller's folders; deleting with ``moveTo`` moves each
     asset in it (found through the folder index) as an edit does, counted."""
     grant_table_items(fn, storage.folder_table, "Query", "PutItem", "UpdateItem", "DeleteItem")
-    grant_table_items(fn, storage.usage_table, "Query", "UpdateItem")
+    # A move between top-level folders moves their usage rows (no totals are read).
+    grant_table_items(fn, storage.usage_table, "UpdateItem")
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_index_query(fn, storage.table, (names.FOLDER_INDEX_NAME,))
 

@@ -204,7 +204,8 @@ function belongsInView(asset) {
   if (asset.status !== "READY") return false;
   if (view.kind === "none" && asset.folder) return false;
   if (view.kind === "folder" && asset.folder !== view.path) return false;
-  if (ui.filterType.value && typeOf(asset.mimeType) !== ui.filterType.value) return false;
+  // As the server files it: by the detected type, or the declared one while uploading.
+  if (ui.filterType.value && typeOf(asset.mimeType || asset.declaredType) !== ui.filterType.value) return false;
   if (tags.some((tag) => !(asset.tags || []).includes(tag))) return false;
   const q = ui.filterQ.value.trim().toLowerCase();
   const text = [asset.originalFilename, asset.filename, asset.altText, asset.caption].join("\n").toLowerCase();

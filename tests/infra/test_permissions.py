@@ -216,7 +216,7 @@ def test_folders_keeps_folder_records_and_moves_assets_as_an_edit_does(synth: Sy
         },
         "assets": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "assets/index/byFolder": {"dynamodb:Query"},
-        "usage": {"dynamodb:Query", "dynamodb:UpdateItem"},
+        "usage": {"dynamodb:UpdateItem"},
     }
     assert grants(synth, "folders", "s3") == {}
 
