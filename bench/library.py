@@ -48,15 +48,11 @@ import math
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +65,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/core/python")]
 
+from infra.local.child import run_local_stack  # noqa: E402
 from infra.local.config import LocalConfig  # noqa: E402
 from infra.local.tokens import issue_token  # noqa: E402
 from mediaport.names import TABLE_PARTITION_KEY as KEY  # noqa: E402
@@ -87,63 +84,6 @@ BATCH = 25
 PRICE_PER_MILLION_RRU = 0.125
 # A Query reads in units of 4 KB; an eventually consistent one costs half a unit for each.
 READ_UNIT_BYTES = 4096
-
-
-@dataclass(frozen=True)
-class Stack:
-    process: subprocess.Popen[bytes]
-    config: LocalConfig
-
-
-@contextmanager
-def local_stack(log: Path) -> Iterator[Stack]:
-    """The local stack in a child process, on free ports."""
-    config = LocalConfig(api_port=_free_port(), aws_port=_free_port())
-    env = {
-        **os.environ,
-        "MEDIAPORT_API_PORT": str(config.api_port),
-        "MEDIAPORT_AWS_PORT": str(config.aws_port),
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/core/python'}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(config, process, log)
-        yield Stack(process, config)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(config: LocalConfig, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the local stack exited:\n{log.read_text()}")
-        try:
-            if requests.get(f"{config.api_url}/health", timeout=5).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the local stack did not come up:\n{log.read_text()}")
 
 
 # --- The data set ------------------------------------------------------------------------
@@ -498,7 +438,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="mediaport-bench-") as temp:
         log = Path(temp) / "local-stack.log"
-        with local_stack(log) as stack:
+        with run_local_stack(log) as stack:
             config = stack.config
             # This process reaches the same emulator as the stack's functions do.
             os.environ.update(config.function_environment())

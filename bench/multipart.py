@@ -26,17 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,8 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/core/python")]
 
-from infra.local.config import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, LocalConfig  # noqa: E402
+from infra.local.child import RunningStack, run_local_stack  # noqa: E402
+from infra.local.config import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY  # noqa: E402
 from infra.local.tokens import issue_token  # noqa: E402
 
 MIB = 1024 * 1024
@@ -57,68 +55,6 @@ SCOPE = "BENCH_LARGE"
 SCOPES = {SCOPE: {"types": ["video/mp4"], "maxBytes": 4 * 1024 * MIB}}
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 SIGN_BATCH = 100
-
-
-@dataclass(frozen=True)
-class Stack:
-    process: subprocess.Popen[bytes]
-    api_url: str
-    aws_endpoint: str
-    bucket: str
-
-
-@contextmanager
-def local_stack(log: Path) -> Iterator[Stack]:
-    """The local stack in a child process, on free ports, with a scope that takes 1 GiB."""
-    api_port, aws_port = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "MEDIAPORT_API_PORT": str(api_port),
-        "MEDIAPORT_AWS_PORT": str(aws_port),
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/core/python'}",
-        "PYTHONUNBUFFERED": "1",
-        "MEDIAPORT_SCOPES": json.dumps(SCOPES),
-    }
-    config = LocalConfig(api_port=api_port, aws_port=aws_port)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    stack = Stack(process, config.api_url, config.aws_endpoint, config.bucket_name)
-    try:
-        _wait_until_up(stack, log)
-        yield stack
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(stack: Stack, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if stack.process.poll() is not None:
-            raise RuntimeError(f"the local stack exited:\n{log.read_text()}")
-        try:
-            if requests.get(f"{stack.api_url}/health", timeout=5).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the local stack did not come up:\n{log.read_text()}")
 
 
 def write_test_file(path: Path, size: int) -> None:
@@ -161,7 +97,9 @@ class Run:
 class Mediaport:
     """Our routes, as a client would drive them: initiate, sign, PUT parts, complete."""
 
-    def __init__(self, stack: Stack, path: Path, size: int, parallel: int, rss: PeakRss) -> None:
+    def __init__(
+        self, stack: RunningStack, path: Path, size: int, parallel: int, rss: PeakRss
+    ) -> None:
         self.stack = stack
         self.path = path
         self.size = size
@@ -179,7 +117,7 @@ class Mediaport:
 
     def _api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self._session().request(
-            method, self.stack.api_url + path, json=body, headers=self.auth, timeout=300
+            method, self.stack.config.api_url + path, json=body, headers=self.auth, timeout=300
         )
         if not response.ok:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
@@ -245,11 +183,11 @@ class Mediaport:
             time.sleep(0.5)
 
 
-def boto3_client(stack: Stack) -> Any:
+def boto3_client(stack: RunningStack) -> Any:
     return boto3.client(
         "s3",
-        endpoint_url=stack.aws_endpoint,
-        region_name="us-east-1",
+        endpoint_url=stack.config.aws_endpoint,
+        region_name=stack.config.region,
         aws_access_key_id=DUMMY_ACCESS_KEY,
         aws_secret_access_key=DUMMY_SECRET_KEY,
         # Our client sends no checksums either: the same bytes on the wire, the same work
@@ -263,7 +201,7 @@ def boto3_client(stack: Stack) -> Any:
 
 
 def boto3_upload(
-    s3: Any, stack: Stack, path: Path, part_size: int, parallel: int, rss: PeakRss
+    s3: Any, stack: RunningStack, path: Path, part_size: int, parallel: int, rss: PeakRss
 ) -> tuple[Run, str]:
     key = f"bench/{uuid.uuid4()}.mp4"
     transfer = TransferConfig(
@@ -274,7 +212,7 @@ def boto3_upload(
     )
     rss.reset()
     start = time.perf_counter()
-    s3.upload_file(str(path), stack.bucket, key, Config=transfer)
+    s3.upload_file(str(path), stack.config.bucket_name, key, Config=transfer)
     seconds = time.perf_counter() - start
     return Run(seconds, rss.peak_mb()), key
 
@@ -291,7 +229,8 @@ def main() -> None:
         path = Path(temp) / "bench.mp4"
         write_test_file(path, size)
         log = Path(temp) / "local-stack.log"
-        with local_stack(log) as stack:
+        # With a scope that takes the file.
+        with run_local_stack(log, {"MEDIAPORT_SCOPES": json.dumps(SCOPES)}) as stack:
             rss = PeakRss(stack.process.pid)
             s3 = boto3_client(stack)
             ours = Mediaport(stack, path, size, args.parallel, rss)
@@ -307,7 +246,7 @@ def main() -> None:
                 s3, stack, path, warm_ours.part_size, args.parallel, rss
             )
             for key in (warm_key, warm_boto_key):
-                s3.delete_object(Bucket=stack.bucket, Key=key)
+                s3.delete_object(Bucket=stack.config.bucket_name, Key=key)
             time.sleep(1)
             rss.reset()
             time.sleep(0.5)
@@ -324,14 +263,14 @@ def main() -> None:
                 run, asset_id, key = ours.upload()
                 results["mediaport"].append(run)
                 ours.settle(asset_id)
-                s3.delete_object(Bucket=stack.bucket, Key=key)
+                s3.delete_object(Bucket=stack.config.bucket_name, Key=key)
 
             def run_boto3() -> None:
                 run, key = boto3_upload(
                     s3, stack, path, ours.part_size or warm_ours.part_size, args.parallel, rss
                 )
                 results["boto3"].append(run)
-                s3.delete_object(Bucket=stack.bucket, Key=key)
+                s3.delete_object(Bucket=stack.config.bucket_name, Key=key)
 
             order: list[Callable[[], None]] = [run_ours, run_boto3]
             for index in range(args.runs):
