@@ -45,7 +45,9 @@ class MediaportStack(Stack):
             # ...and the counts of the folder it is in.
             names.ENV_FOLDER_TABLE_NAME: storage.folder_table.table_name,
         }
-        # Each function sees the names of what it is granted, and nothing else.
+        # Every data function's settings need the asset, usage and folder table names (and
+        # the bucket's), granted or not; the other tables' names go only where they are
+        # used.
         environments = {
             "health": {},
             "presign": {

@@ -1,5 +1,5 @@
-"""Storage: the media bucket (plus its access-log bucket), the asset, idempotency and
-upload-session tables."""
+"""Storage: the media bucket (plus its access-log bucket) and the six tables: assets,
+usage, folders, attachments, upload sessions and idempotency records."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ _PRIVATE_BUCKET = {
 
 
 class Storage(Construct):
-    """The media bucket, the asset table and the upload-session table, removed or retained
-    together (and the idempotency table, which is always removed)."""
+    """The media bucket and the asset, usage, folder, attachment and upload-session tables,
+    removed or retained together (and the idempotency table, which is always removed)."""
 
     def __init__(
         self,

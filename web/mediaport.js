@@ -813,7 +813,8 @@ export function createFolder(path, options) {
  * @param {{moveTo?: string, apiUrl?: string, token: string|Function, signal?: AbortSignal,
  *          attempts?: number}} [options]
  * @returns {Promise<void>} Throws a `MediaportError`: 409 when not empty and no `moveTo`, 404
- *   when there is no such folder.
+ *   when there is no such folder. With `moveTo`, at most 500 assets move a request; a 409
+ *   (`folder-not-empty`) saying "repeat the request" then means: call it again until it resolves.
  */
 export async function deleteFolder(path, { moveTo, ...options } = {}) {
   const suffix = moveTo ? `?${new URLSearchParams({ moveTo })}` : "";

@@ -1,5 +1,6 @@
 """Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset,
-idempotency and upload-session tables, the upload queue and its DLQ.
+idempotency, upload-session, usage, folder and attachment tables, the upload queue and
+its DLQ.
 
 Everything the two stacks must agree on comes from ``infra.definitions``, the module
 ``infra/storage.py`` builds the deployed resources from. Used by the local stack against
