@@ -200,7 +200,9 @@ def test_type_and_tag_filters_search_and_sort_narrow_and_order_the_library(
     _patch(local_stack, user, beach, {"tags": ["beach", "summer"], "altText": "A sunny beach"})
     page.reload()
     expect(_items(page)).to_have_count(3)
-    for image in _items(page).get_by_role("img").all():
+    images = _items(page).get_by_role("img")
+    expect(images).to_have_count(2)
+    for image in images.all():
         expect(image).to_have_js_property("complete", True)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo-library.png"), full_page=True)

@@ -4,6 +4,7 @@ only the parts storage did not have yet are sent again."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +28,8 @@ LAST_MODIFIED = 1_767_225_600_000
 # Slow enough that the reload lands mid-way, fast enough to keep the test short.
 THROTTLED_BYTES_PER_SECOND = 12 * MIB
 READY_TIMEOUT_MS = 60_000
+# A part is 8 MiB: at the throttled rate storage has the first in well under a second.
+FIRST_PART_TIMEOUT_S = 30
 
 # Builds the file in the page (an ftyp box, then zeros) and picks it with the file input,
 # as a user choosing it would.
@@ -110,7 +113,9 @@ def test_a_multipart_upload_resumes_after_a_reload_without_resending_stored_part
 
     # When the page is reloaded once storage has some parts, but not all
     page.wait_for_function("() => document.querySelector('li.upload progress')?.value >= 1")
+    deadline = time.monotonic() + FIRST_PART_TIMEOUT_S
     while not traffic.stored["before"]:
+        assert time.monotonic() < deadline, "storage had no part of the upload in time"
         page.wait_for_timeout(50)
     assert row.get_attribute("data-status") == "uploading"
     page.reload()

@@ -61,9 +61,10 @@ UPLOAD = """async ([endpoint, videoHead, videoSize, imageBase64]) => {
 def test_the_bundled_entry_is_the_setup_docs_uppy_md_shows() -> None:
     (snippet,) = re.findall(r"```js\n(.*?)```", (ROOT / "docs/uppy.md").read_text(), re.DOTALL)
     entry = ENTRY.read_text()
-    for line in snippet.splitlines():
-        if line.startswith(("import ", "const uppy = ")):
-            assert line in entry, line
+    setup = [line for line in snippet.splitlines() if line.startswith(("import ", "const uppy = "))]
+    assert setup, "docs/uppy.md's snippet shows no Uppy import or setup"
+    for line in setup:
+        assert line in entry, line
 
 
 @pytest.fixture(scope="module")
@@ -207,8 +208,15 @@ def test_a_revoked_session_stops_uppy_and_starts_nothing(
         timeout=30,
     )
     assert revoked.status_code == 204
+    before = _asset_ids_of(local_stack, "alice")
     context = _context(browser)
     page = context.new_page()
+    errors = ConsoleErrors()
+    errors.watch(page)
+    # Each Companion call of a revoked session answers 404, which Chromium logs, and Uppy
+    # reports as the reason each file failed.
+    errors.expect("responded with a status of 404", rf"/uppy/{re.escape(token)}/")
+    errors.expect("Companion request failed: NOT FOUND", r"/uppy-test\.js$")
     origin = local_stack.api_url.replace("127.0.0.1", "localhost")
     page.route(
         f"{origin}/uppy-test.html", lambda route: _fulfill(route, PAGE.encode(), "text/html")
@@ -225,6 +233,27 @@ def test_a_revoked_session_stops_uppy_and_starts_nothing(
 
     assert result["successful"] == []
     assert {file["name"] for file in result["failed"]} == {"ride.mp4", "summit.jpg"}
+    assert _asset_ids_of(local_stack, "alice") == before
+    errors.assert_none()
+
+
+def _asset_ids_of(stack: LocalStack, user: str) -> set[str]:
+    """Every asset of the user, in the library and in the trash, page after page."""
+    ids: set[str] = set()
+    for deleted in ("false", "true"):
+        cursor: str | None = None
+        while True:
+            params = {"deleted": deleted, "limit": "100", **({"cursor": cursor} if cursor else {})}
+            response = requests.get(
+                f"{stack.api_url}/media", params=params, headers=stack.auth(user), timeout=30
+            )
+            assert response.status_code == 200, response.text
+            page = response.json()
+            ids |= {item["assetId"] for item in page["items"]}
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+    return ids
 
 
 def _fulfill(route: Route, body: bytes, content_type: str) -> None:

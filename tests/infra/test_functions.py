@@ -82,7 +82,9 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     assert 1024 <= processor["MemorySize"] <= 2048
     assert processor["Timeout"] == 60
     expirer = functions.pop("expire_assets")  # a few S3 deletes per record, in the background
-    functions.pop("reconcile_usage")  # a daily batch over every user: minutes, not seconds
+    # A daily batch over every user: minutes, not seconds, and little memory.
+    reconciler = functions.pop("reconcile_usage")
+    assert (reconciler["MemorySize"], reconciler["Timeout"]) == (512, 300)
     # Deleting a folder with moveTo moves up to 500 assets, one transaction each.
     folders = functions.pop("folders")
     assert (folders["MemorySize"], folders["Timeout"]) == (512, 29)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,12 +19,13 @@ from urllib.parse import quote, urlencode
 import jwt
 import pytest
 import requests
+from werkzeug.test import TestResponse
 
 from infra.local.openapi import build_document
 from infra.local.tokens import DEV_SIGNING_KEY, dev_claims, issue_token
 from infra.routes import ROUTES, Auth, Route
 from tests import samples
-from tests.integration.conftest import Stack
+from tests.integration.conftest import CONFIG, Stack
 from tests.integration.test_direct_upload import form_data_request
 
 OWNER, STRANGER, ADMIN = "alice", "bob", "root"
@@ -54,13 +55,15 @@ class Example:
     data: bytes | None = None
 
 
-def _alices_uploaded_png(stack: Stack) -> str:
-    ticket = stack.start_upload(samples.png_bytes(), "image/png", user=OWNER, filename="a.png")
+def _alices_uploaded_png(stack: Stack, **body: Any) -> str:
+    ticket = stack.start_upload(
+        samples.png_bytes(), "image/png", user=OWNER, filename="a.png", **body
+    )
     return str(ticket["assetId"])
 
 
-def _alices_ready_png(stack: Stack) -> str:
-    asset_id = _alices_uploaded_png(stack)
+def _alices_ready_png(stack: Stack, **body: Any) -> str:
+    asset_id = _alices_uploaded_png(stack, **body)
     response = stack.call("PATCH", f"/media/{asset_id}/confirm", user=OWNER)
     assert response.status_code == 204, response.get_data(as_text=True)
     return asset_id
@@ -74,7 +77,8 @@ def _alices_deleted_png(stack: Stack) -> str:
 
 
 def _alices_folder(stack: Stack) -> str:
-    path = f"empty/{uuid.uuid4().hex[:8]}"
+    # A name found nowhere else, so a body showing it shows Alice's folder.
+    path = f"alices-{uuid.uuid4().hex[:8]}/empty"
     response = stack.call("POST", "/media/folders", user=OWNER, json={"path": path})
     assert response.status_code == 201, response.get_data(as_text=True)
     return path
@@ -87,8 +91,32 @@ def _alices_attached_png(stack: Stack, entity: str = "vehicle/v1") -> str:
     return asset_id
 
 
+def _alices_library(stack: Stack) -> None:
+    """An (empty) folder of Alice's and a READY asset in another: what a listing, her
+    folders or her usage would show."""
+    _alices_folder(stack)
+    _alices_ready_png(stack, folder=f"alices-{uuid.uuid4().hex[:8]}/photos")
+
+
+def _with_private_fields(stack: Stack, asset_id: str) -> str:
+    """The asset, given what only its owner reads, so a leak has values to find."""
+    tag = uuid.uuid4().hex[:8]
+    response = stack.call(
+        "PATCH",
+        f"/media/{asset_id}",
+        user=OWNER,
+        json={
+            "folder": f"alices-{tag}/private",
+            "tags": [f"alices-tag-{tag}"],
+            "caption": f"Alice's private caption {tag}",
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return asset_id
+
+
 def _alices_vehicle(stack: Stack) -> Example:
-    _alices_attached_png(stack, "vehicle/v1")
+    _with_private_fields(stack, _alices_attached_png(stack, "vehicle/v1"))
     return Example("/attachments/vehicle/v1")
 
 
@@ -102,9 +130,8 @@ def _alices_ready_avatar(stack: Stack) -> str:
 
 
 def _alices_avatar_is_set(stack: Stack) -> Example:
-    response = stack.call(
-        "PUT", "/me/avatar", user=OWNER, json={"assetId": _alices_ready_avatar(stack)}
-    )
+    avatar = _with_private_fields(stack, _alices_ready_avatar(stack))
+    response = stack.call("PUT", "/me/avatar", user=OWNER, json={"assetId": avatar})
     assert response.status_code == 200, response.get_data(as_text=True)
     return Example(f"/users/{OWNER}/avatar")
 
@@ -168,7 +195,7 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     "GET /media/{id}/download": lambda stack: Example(
         f"/media/{_alices_ready_png(stack)}/download", headers={"Accept": "application/json"}
     ),
-    "GET /media/folders": lambda stack: Example("/media/folders"),
+    "GET /media/folders": lambda stack: _while_alice_has_a_library(stack, "/media/folders"),
     "POST /media/folders": lambda stack: Example(
         "/media/folders", json={"path": f"trips/{uuid.uuid4().hex[:8]}"}
     ),
@@ -188,8 +215,10 @@ EXAMPLES: dict[str, Callable[[Stack], Example]] = {
     ),
     "GET /users/{userId}/avatar": _alices_avatar_is_set,
     # --- usage ---
-    "GET /media/usage": lambda stack: Example("/media/usage"),
-    "GET /media/usage/breakdown": lambda stack: Example("/media/usage/breakdown"),
+    "GET /media/usage": lambda stack: _while_alice_has_a_library(stack, "/media/usage"),
+    "GET /media/usage/breakdown": lambda stack: _while_alice_has_a_library(
+        stack, "/media/usage/breakdown"
+    ),
     # --- direct upload (POST /media/upload) ---
     "POST /media/upload": lambda stack: Example(
         "/media/upload", **form_data_request(("a.png", samples.png_bytes(), "image/png"))
@@ -259,9 +288,16 @@ def _alices_uppy_upload(stack: Stack, suffix: str = "", with_a_part: bool = Fals
 
 
 def _a_listing_while_alice_has_an_asset(stack: Stack) -> Example:
-    # Served to anyone but Alice, the listing must not show her asset.
+    # Served to anyone but Alice, the listing must not show her assets.
     _alices_pending_asset(stack)
-    return Example("/media", query_string="limit=5")
+    return _while_alice_has_a_library(stack, "/media", query_string="limit=5")
+
+
+def _while_alice_has_a_library(stack: Stack, path: str, query_string: str = "") -> Example:
+    # Served to anyone but Alice, a route about the caller's own things must show none of
+    # hers: her folders, her assets, her usage.
+    _alices_library(stack)
+    return Example(path, query_string=query_string)
 
 
 def _signed(claims: dict[str, Any], key: str = DEV_SIGNING_KEY) -> str:
@@ -330,6 +366,108 @@ def _assets_of(stack: Stack, user: str) -> list[str]:
     return [str(item["assetId"]) for item in items if item["userId"] == user]
 
 
+def _folders_of(stack: Stack, user: str) -> list[str]:
+    table = stack.dynamodb.Table(CONFIG.folder_table_name)
+    return [str(item["path"]) for item in table.scan()["Items"] if item["userId"] == user]
+
+
+def _private_values_of(stack: Stack, user: str) -> list[str]:
+    """What only the user reads of their assets: folders, tags, captions."""
+    values: list[str] = []
+    for item in stack.dynamodb.Table(stack.table).scan()["Items"]:
+        if item["userId"] == user:
+            values += [str(item[name]) for name in ("folder", "caption") if item.get(name)]
+            values += [str(tag) for tag in item.get("tags", ())]
+    return values
+
+
+def _stored_counts(payload: Any) -> Iterator[tuple[str, Any]]:
+    """Every count of stored bytes or files in a JSON payload, however deep."""
+    if isinstance(payload, dict):
+        for name, value in payload.items():
+            if name in ("totalBytes", "totalFiles", "bytes", "files"):
+                yield name, value
+            else:
+                yield from _stored_counts(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from _stored_counts(value)
+
+
+def _everything_stored(stack: Stack) -> dict[str, Any]:
+    """Every item of every table of the stack, and every object (with its tags) and
+    unfinished multipart upload in the bucket."""
+    client = stack.dynamodb.meta.client
+    tables = {
+        name: sorted(
+            (
+                item
+                for page in client.get_paginator("scan").paginate(TableName=name)
+                for item in page["Items"]
+            ),
+            key=repr,
+        )
+        for name in client.list_tables()["TableNames"]
+    }
+    objects = [
+        (
+            found["Key"],
+            found["ETag"],
+            found["Size"],
+            found["LastModified"],
+            stack.s3.get_object_tagging(Bucket=stack.bucket, Key=found["Key"])["TagSet"],
+        )
+        for page in stack.s3.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket)
+        for found in page.get("Contents", ())
+    ]
+    uploads = stack.s3.list_multipart_uploads(Bucket=stack.bucket).get("Uploads", [])
+    return {
+        "tables": tables,
+        "objects": objects,
+        "multipart uploads": sorted((u["Key"], u["UploadId"]) for u in uploads),
+    }
+
+
+def _assert_nothing_of_the_owners_shown(
+    stack: Stack, route: Route, caller: str, example: Example, response: TestResponse
+) -> None:
+    """Served to ``caller``, not the owner: nothing of the owner's may be in the answer
+    but what the route shares with every signed-in user."""
+    body = response.get_data(as_text=True)
+    for path in _folders_of(stack, OWNER):
+        assert path not in body, f"{caller} was shown {OWNER}'s folder {path!r}"
+    if route.auth is Auth.ANY_USER:
+        # Served to anyone: what the owner shared, and none of their private fields.
+        for private in OWNER_PRIVATE_FIELDS:
+            assert f'"{private}"' not in body, f"{caller} was shown {OWNER}'s {private}"
+        private_values = _private_values_of(stack, OWNER)
+        assert private_values, "give the shared asset a folder, tags and a caption"
+        for value in private_values:
+            assert value not in body, f"{caller} was shown {OWNER}'s private {value!r}"
+        # …and the same things as the owner.
+        owners = stack.client.open(
+            example.path,
+            method=route.method,
+            headers={**example.headers, "Authorization": CALLERS["owner"]()},
+            json=example.json,
+            data=example.data,
+            query_string=example.query_string,
+        )
+        assert owners.status_code == response.status_code, owners.get_data(as_text=True)
+        shared = {a for a in _assets_of(stack, OWNER) if a in owners.get_data(as_text=True)}
+        assert shared, f"{OWNER} was shown none of her assets: the example shares nothing"
+        shown = {a for a in _assets_of(stack, OWNER) if a in body}
+        assert shown == shared, f"{caller} was not shown what {OWNER} is"
+    else:
+        # Served to someone else: nothing of the owner's may be in it. (On a session
+        # route the path, not the header, says whose uploads these are.)
+        for asset_id in _assets_of(stack, OWNER):
+            assert asset_id not in body, f"{caller} was shown {OWNER}'s asset {asset_id}"
+        # The caller has stored nothing: every count they are shown is their own, zero.
+        for name, count in _stored_counts(response.get_json()):
+            assert count == 0, f"{caller} was shown {OWNER}'s usage ({name}: {count})"
+
+
 @functools.cache
 def _success_statuses(route: Route) -> frozenset[int]:
     responses = build_document()["paths"][route.path][route.method.lower()]["responses"]
@@ -338,14 +476,38 @@ def _success_statuses(route: Route) -> frozenset[int]:
     return successes
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=[route.route_key for route in ROUTES])
+# The user routes that answer each caller about their own things and name nothing that
+# could be someone else's. Every other user route names a resource (in its path or its
+# body) and declares what a stranger gets for it.
+NAMES_NOTHING_OWNED = frozenset(
+    {
+        "POST /media/presign",
+        "GET /media",
+        "GET /media/folders",
+        "POST /media/folders",
+        "GET /media/usage",
+        "GET /media/usage/breakdown",
+        "POST /media/upload",
+        "POST /media/upload/multipart/initiate",
+        "POST /uploads/sessions",
+    }
+)
+USER_ROUTES = [route for route in ROUTES if route.auth is Auth.USER]
+
+
+def test_the_routes_naming_nothing_owned_are_user_routes() -> None:
+    assert {route.route_key for route in USER_ROUTES} >= NAMES_NOTHING_OWNED
+
+
+@pytest.mark.parametrize("route", USER_ROUTES, ids=[route.route_key for route in USER_ROUTES])
 def test_a_route_naming_a_resource_says_what_a_stranger_gets(route: Route) -> None:
     # Without it the matrix would expect a stranger to be served: a missing ownership
     # check on a new route would pass unnoticed.
-    if route.auth is Auth.USER and "{" in route.path:
-        assert route.not_owner_status in (403, 404), (
-            f"{route.route_key} names a resource: declare not_owner_status (403 or 404)"
-        )
+    assert (route.not_owner_status is None) == (route.route_key in NAMES_NOTHING_OWNED), (
+        f"{route.route_key}: a route naming a resource declares not_owner_status (403 or "
+        "404); one naming nothing owned is in NAMES_NOTHING_OWNED"
+    )
+    assert route.not_owner_status in (None, 403, 404)
 
 
 def test_every_example_is_for_a_route_of_the_table() -> None:
@@ -367,6 +529,9 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
     if (authorization := CALLERS[caller]()) is not None:
         headers["Authorization"] = authorization
 
+    # A refused request changes nothing: the tables and the bucket, item by item.
+    before = _everything_stored(stack) if expected != SERVED else None
+
     response = stack.client.open(
         example.path,
         method=route.method,
@@ -381,16 +546,10 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         assert response.status_code in _success_statuses(route), body
         if response.status_code != 204:
             assert response.mimetype == "application/json", body
-        if caller != "owner" and route.auth is Auth.ANY_USER:
-            # Served to anyone: what the owner shared, and none of their private fields.
-            for private in OWNER_PRIVATE_FIELDS:
-                assert f'"{private}"' not in body, f"{caller} was shown {OWNER}'s {private}"
-        elif caller != "owner" and route.auth.needs_token:
-            # Served to someone else: nothing of the owner's may be in it. (On a session
-            # route the path, not the header, says whose uploads these are.)
-            for asset_id in _assets_of(stack, OWNER):
-                assert asset_id not in body, f"{caller} was shown {OWNER}'s asset {asset_id}"
-    elif expected == UNAUTHORIZED:
+        if caller != "owner" and route.auth.needs_token:
+            _assert_nothing_of_the_owners_shown(stack, route, caller, example, response)
+        return
+    if expected == UNAUTHORIZED:
         assert response.status_code == 401, body
         assert response.mimetype == "application/json"
         assert response.get_json() == {"message": "Unauthorized"}
@@ -398,3 +557,5 @@ def test_each_caller_gets_what_the_route_declares(stack: Stack, route: Route, ca
         assert response.status_code == expected, body
         assert response.mimetype == PROBLEM_JSON, body
         assert response.get_json()["status"] == expected
+    # Refused: nothing stored changed.
+    assert _everything_stored(stack) == before

@@ -988,6 +988,8 @@ def a_patch_races_a_delete(stack: Stack) -> None:
 
     assert edit.status_code in (200, 409), edit.get_data(as_text=True)
     assert removal.status_code in (204, 409), removal.get_data(as_text=True)
+    # Whichever comes first wins: both losing would leave the asset as if nobody asked.
+    assert (edit.status_code, removal.status_code) != (409, 409), "neither won the race"
     final = read(stack, asset["assetId"])
     assert final["status"] == ("DELETED" if removal.status_code == 204 else "READY")
     if edit.status_code == 200:

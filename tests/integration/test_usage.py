@@ -199,16 +199,18 @@ def test_uploads_presigned_while_there_was_room_cannot_exceed_the_limit(tiers: S
 
 
 def test_concurrent_settles_never_exceed_the_limit(tiers: Stack) -> None:
-    tickets = [uploaded(tiers, 3000) for _ in range(3)] + [uploaded(tiers, 900)]
+    # Each was presigned while there was room; together they are 16,000 bytes of 10,000.
+    tickets = [uploaded(tiers, 4000) for _ in range(4)]
     assets = [current_services().assets.get(t["assetId"]) for t in tickets]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        settled = list(pool.map(lambda a: settle_upload(current_services(), a).asset, assets))
+        list(pool.map(lambda a: settle_upload(current_services(), a), assets))
 
-    ready = [a for a in settled if a.status.value == "READY"]
+    items = [tiers.asset_item(t["assetId"]) for t in tickets]
+    outcomes = sorted((item["status"], item.get("rejectReason", "")) for item in items)
+    assert outcomes == [("READY", "")] * 2 + [("REJECTED", "QUOTA_EXCEEDED")] * 2
     usage = usage_of(tiers, tier="tiny")
-    assert usage["totalBytes"] == sum(a.size or 0 for a in ready) <= 10_000
-    assert usage["totalFiles"] == len(ready) <= 3
+    assert (usage["totalBytes"], usage["totalFiles"]) == (8000, 2)
 
 
 def test_a_failed_usage_write_leaves_the_asset_pending_and_nothing_counted(
