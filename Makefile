@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/core/python
 -include .env
 export
 
-.PHONY: setup npm dev token test lint typecheck openapi openapi-check unit integration infra e2e browser synth layers bench reconcile clean
+.PHONY: setup npm dev token test lint typecheck openapi openapi-check unit integration infra e2e browser icc synth layers bench reconcile clean
 
 setup: $(INSTALLED)
 
@@ -46,7 +46,7 @@ reconcile: setup
 	$(BIN)/python -m infra.local.reconcile $(if $(FIX),--fix,)
 
 ## make test: lint, types, the OpenAPI staleness check, then every test.
-test: setup npm browser lint typecheck openapi-check
+test: setup npm browser icc lint typecheck openapi-check
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -65,12 +65,19 @@ openapi-check: setup
 unit integration infra e2e: setup
 	$(BIN)/python -m pytest tests/$@
 
-# The Uppy browser test bundles npm packages.
+# The Uppy browser test bundles npm packages; the colour tests read an ICC profile.
 e2e: npm
+unit: icc
 
 # The browser tests drive Debian's Chromium; install it when missing (CI runs as root).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The colour tests and the transforms benchmark read a wide-gamut profile (Adobe RGB
+# (1998)-compatible) from Debian's icc-profiles-free; install it when missing.
+ICC_PROFILE := /usr/share/color/icc/compatibleWithAdobeRGB1998.icc
+icc:
+	@test -f $(ICC_PROFILE) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq icc-profiles-free >/dev/null; }
 
 layers: setup
 	$(BIN)/python layers/build_dependencies.py
@@ -79,8 +86,9 @@ synth: setup layers
 	npm ci --silent --no-audit --no-fund
 	npx cdk synth --quiet
 
-bench: setup
+bench: setup icc
 	$(BIN)/python bench/thumbnails.py
+	$(BIN)/python bench/transforms.py
 	$(BIN)/python bench/multipart.py
 	$(BIN)/python bench/library.py
 

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from aws_cdk import RemovalPolicy
 from constructs import Node
 
-from infra.constants import DEFAULT_ALLOWED_ORIGINS
+from infra.constants import (
+    DEFAULT_ALLOWED_ORIGINS,
+    SCAN_ERROR_BLOCK,
+    SCAN_ERROR_POLICIES,
+    SCANNING_GUARDDUTY,
+    SCANNING_MODES,
+    SCANNING_OFF,
+)
 
 _REMOVAL_POLICIES = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
 
@@ -32,6 +39,16 @@ def _as_flag(name: str, value: object) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
+def _as_choice(name: str, value: object, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices`` (case-insensitive); unset is ``default``."""
+    chosen = str(value).strip().lower() if value is not None else ""
+    if not chosen:
+        return default
+    if chosen not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     """What a deployer may choose; everything else is in ``infra.constants``."""
@@ -45,11 +62,19 @@ class DeploymentSettings:
     # Copy each user's custom:tier attribute into their access tokens (the stack's own
     # user pool only: an external issuer puts the claim in its tokens itself).
     tier_trigger: bool = False
+    # Malware scanning: off, or guardduty (GuardDuty Malware Protection for S3 on media/).
+    scanning: str = SCANNING_OFF
+    # What a scan that could not be done means: block (quarantined) or serve.
+    scan_error_policy: str = SCAN_ERROR_BLOCK
+
+    @property
+    def guardduty_scanning(self) -> bool:
+        return self.scanning == SCANNING_GUARDDUTY
 
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
         """Read and validate allowedOrigins, removalPolicy, jwtIssuer, jwtAudience,
-        tierTrigger and reconcileFix."""
+        tierTrigger, reconcileFix, scanning and scanErrorPolicy."""
         origins = _as_list(node.try_get_context("allowedOrigins")) or DEFAULT_ALLOWED_ORIGINS
         policy_name = str(node.try_get_context("removalPolicy") or "retain").lower()
         if policy_name not in _REMOVAL_POLICIES:
@@ -70,4 +95,21 @@ class DeploymentSettings:
             jwt_audience=audience,
             tier_trigger=tier_trigger,
             reconcile_fix=_as_flag("reconcileFix", node.try_get_context("reconcileFix")),
+            scanning=_scanning(node.try_get_context("scanning")),
+            scan_error_policy=_as_choice(
+                "scanErrorPolicy",
+                node.try_get_context("scanErrorPolicy"),
+                SCAN_ERROR_POLICIES,
+                SCAN_ERROR_BLOCK,
+            ),
         )
+
+
+def _scanning(value: object) -> str:
+    """The scanning mode; the local stack's stand-in is refused by name, not as a typo."""
+    if str(value).strip().lower() == "local":
+        raise ValueError(
+            "scanning=local is the local stack's stand-in scanner (MEDIAPORT_SCAN=local); "
+            f"on AWS, scanning must be one of {', '.join(SCANNING_MODES)}"
+        )
+    return _as_choice("scanning", value, SCANNING_MODES, SCANNING_OFF)

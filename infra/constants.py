@@ -17,6 +17,17 @@ ACCESS_LOG_EXPIRY = Duration.days(90)
 
 # Context defaults (cdk.json carries the same values; these apply when it does not).
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8000", "http://127.0.0.1:8000")
+# Malware scanning (context ``scanning``): off, or GuardDuty Malware Protection for S3.
+# "local" is the local stack's stand-in and means nothing on AWS.
+SCANNING_OFF = "off"
+SCANNING_GUARDDUTY = "guardduty"
+SCANNING_MODES = (SCANNING_OFF, SCANNING_GUARDDUTY)
+# What a scan that could not be done (UNSUPPORTED, ACCESS_DENIED, FAILED) means (context
+# ``scanErrorPolicy``): block keeps the asset quarantined until an admin releases it;
+# serve serves it as if clean.
+SCAN_ERROR_BLOCK = "block"
+SCAN_ERROR_SERVE = "serve"
+SCAN_ERROR_POLICIES = (SCAN_ERROR_BLOCK, SCAN_ERROR_SERVE)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 POWERTOOLS_SERVICE_NAME = "mediaport"
@@ -62,6 +73,24 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     # A daily pass over every user's assets and usage rows (one full scan of the asset
     # table, a few Queries per user): minutes, not seconds, and little memory.
     "reconcile_usage": FunctionSize(512, Duration.minutes(5)),
+    # Variants on demand: reads the asset, records a PENDING variant, sends one message,
+    # signs the URLs of the READY ones. No image is opened here.
+    "transforms": FunctionSize(256, Duration.seconds(10)),
+    # The quarantine list, and a release: one server-side CopyObject of the original to
+    # released/ (the bytes never pass through the function, so memory does not scale with
+    # them), a transaction, a delete, a message. A single CopyObject copies at most 5 GB;
+    # the scopes cap originals far below that (100 MiB by default), and a deployment that
+    # raised a scope above 5 GB would need a multipart copy (UploadPartCopy) instead. 29 s
+    # is the most an HTTP API integration waits.
+    "admin": FunctionSize(512, Duration.seconds(29)),
+    # The jobs queue's worker: decodes the original up to the pixel budget (the same
+    # worst case as process_upload: a 100 MP WebP peaks at 1.56 GB before the runtime's
+    # own imports, which 1769 MB, one full vCPU, would leave under 100 MB for) and encodes
+    # the variant, AVIF included (CPU-bound: 2048 MB is ~1.16 vCPU, so the time, and the
+    # cost, per job barely change). 60 s: a 4096 px AVIF encode takes seconds on one vCPU.
+    "transform_media": FunctionSize(2048, Duration.seconds(60)),
+    # One scan result: a read, a transaction, perhaps a prefix of variants to delete.
+    "scan_result": FunctionSize(256, Duration.seconds(15)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the
@@ -69,12 +98,26 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
 VISIBILITY_TIMEOUT_FACTOR = 6
 PROCESS_BATCH_SIZE = 10
 PROCESS_MAX_BATCHING_WINDOW = Duration.seconds(1)
+# jobs queue → transform_media, one job per invocation: the function's timeout is for the
+# whole batch, and one job may take most of it (a 100 MP decode, an AVIF encode). Lambda
+# runs more invocations in parallel instead.
+TRANSFORM_BATCH_SIZE = 1
 DLQ_RETENTION = Duration.days(14)
 MAX_MESSAGE_SIZE_BYTES = 262_144
 
 # asset table stream → expire_assets (TTL removals only).
 EXPIRY_BATCH_SIZE = 25
 EXPIRY_RETRY_ATTEMPTS = 5
+
+# GuardDuty scan results (EventBridge, default bus) → scan_result. EventBridge retries
+# delivering an event it could not hand to Lambda; Lambda retries a handler that failed
+# (its asynchronous invocation; at most 2 retries, 6 hours); both then park the event in
+# the scan-results DLQ. A result for an upload not settled yet fails on purpose, to come
+# back later (the settle also reads the result from the object's tag).
+SCAN_EVENT_RETRY_ATTEMPTS = 20
+SCAN_EVENT_MAX_AGE = Duration.hours(6)
+SCAN_HANDLER_RETRY_ATTEMPTS = 2
+SCAN_HANDLER_MAX_EVENT_AGE = Duration.hours(6)
 
 # HTTP API default stage throttling (requests per second, burst).
 THROTTLE_RATE_LIMIT = 50

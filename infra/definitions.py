@@ -18,6 +18,12 @@ from mediaport import names
 # Deliveries of one upload event before it goes to the dead-letter queue; process_upload
 # is told it (names.ENV_MAX_RECEIVE_COUNT) to know a delivery is the last.
 MAX_RECEIVE_COUNT = 5
+# Deliveries of one transform job (a requested variant, a released asset's thumbnails)
+# before it goes to the jobs queue's dead-letter queue; transform_media is told it
+# (names.ENV_JOBS_MAX_RECEIVE_COUNT) as process_upload is told its own. Fewer than
+# uploads: a job that fails three times (each up to a minute of a vCPU) fails for its
+# input, not by chance.
+JOBS_MAX_RECEIVE_COUNT = 3
 
 # --- S3 -----------------------------------------------------------------------------
 
@@ -131,6 +137,13 @@ ASSET_TABLE = TableDefinition(
         ),
         SecondaryIndex(
             names.TYPE_INDEX_NAME, names.TYPE_INDEX_PARTITION_KEY, names.SHELF_INDEX_SORT_KEY
+        ),
+        # The admin's list of quarantined assets, every user's: sparse, an asset is in it
+        # only while it is QUARANTINED.
+        SecondaryIndex(
+            names.QUARANTINE_INDEX_NAME,
+            names.QUARANTINE_INDEX_PARTITION_KEY,
+            names.QUARANTINE_INDEX_SORT_KEY,
         ),
     ),
     # Every state change, before and after, for the consumers that publish and count.

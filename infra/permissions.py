@@ -5,20 +5,36 @@ Grants use ``iam.Grant`` with exact actions rather than CDK's convenience grants
 and ``bucket.grant_put``/``grant_read`` add ``s3:Abort*``, ``s3:GetObject*``, legal-hold
 and retention actions we never call. A presigned URL acts with its signer's permissions,
 so presign's PutObject on ``media/*`` is all an uploader gets.
+
+Where an asset's original lives: ``media/`` (what was uploaded) or, once an admin has
+released it from quarantine, ``released/`` (docs/scanning.md). Whatever reads, signs or
+deletes originals reaches both. With scanning on, the bucket policy further limits who
+reads and tags ``media/`` (``infra/scanning.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 
 from infra.functions import MediaportFunction
 from infra.nag import acknowledge, arn_reference
 from infra.storage import Storage
 from mediaport import names
+
+
+@dataclass(frozen=True)
+class GrantTargets:
+    """What the grants point at: the bucket and tables, and the jobs queue."""
+
+    storage: Storage
+    jobs_queue: sqs.IQueue
+
 
 # What Powertools' DynamoDBPersistenceLayer calls on the idempotency table.
 IDEMPOTENCY_ACTIONS = (
@@ -110,20 +126,33 @@ def grant_usage_counting(fn: MediaportFunction, storage: Storage) -> None:
     grant_table_items(fn, storage.folder_table, "UpdateItem")
 
 
-def grant_usage(fn: MediaportFunction, storage: Storage) -> None:
+def grant_usage_reads(fn: MediaportFunction, storage: Storage) -> None:
     """Read the caller's usage rows (one Query)."""
     grant_table_items(fn, storage.usage_table, "Query")
 
 
-def grant_health(fn: MediaportFunction, storage: Storage) -> None:
+def grant_enqueue_jobs(fn: MediaportFunction, queue: sqs.IQueue) -> None:
+    """Send work to transform_media (SendMessage on the jobs queue only)."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function, actions=["sqs:SendMessage"], resource_arns=[queue.queue_arn]
+    )
+
+
+def grant_health(fn: MediaportFunction, targets: GrantTargets) -> None:
     """The health check touches no data."""
 
 
-def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
+def grant_usage(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Read the caller's usage rows (one Query)."""
+    grant_usage_reads(fn, targets.storage)
+
+
+def grant_presign(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Create the PENDING asset (once per idempotency key; its folder with it, in one
     transaction, when missing) and sign a tagged PUT under ``media/``; read the caller's
     usage for the early quota check."""
-    grant_usage(fn, storage)
+    storage = targets.storage
+    grant_usage_reads(fn, storage)
     grant_table_items(fn, storage.table, "PutItem")
     grant_table_items(fn, storage.folder_table, "UpdateItem")
     grant_idempotency(fn, storage)
@@ -132,9 +161,14 @@ def grant_presign(fn: MediaportFunction, storage: Storage) -> None:
     )
 
 
-def grant_media(fn: MediaportFunction, storage: Storage) -> None:
+def grant_media(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Confirm (verify, mark READY or REJECTED), read and list (sign GET URLs), edit,
-    move, delete to the trash and restore (each counted with the asset, one transaction)."""
+    move, delete to the trash and restore (each counted with the asset, one transaction).
+
+    Confirm reads the upload's tags (with scanning on, the scan's result is kept when the
+    pending tag goes); originals may be under ``released/`` too.
+    """
+    storage = targets.storage
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_index_query(fn, storage.table, LISTING_INDEXES)
@@ -144,9 +178,13 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
         names.UPLOAD_PREFIX,
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:GetObjectTagging",
         "s3:DeleteObjectTagging",
         # The pending tag goes back when the READY write fails after untagging.
         "s3:PutObjectTagging",
+    )
+    grant_object_actions(
+        fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject", "s3:DeleteObject"
     )
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
@@ -156,21 +194,23 @@ def grant_media(fn: MediaportFunction, storage: Storage) -> None:
     grant_table_items(fn, storage.attachment_table, "DeleteItem", "UpdateItem")
 
 
-def grant_attachments(fn: MediaportFunction, storage: Storage) -> None:
+def grant_attachments(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Attach and detach: the asset's usageCount (UpdateItem), the attachment record
     (PutItem, DeleteItem, UpdateItem for its role) and the entity's count (UpdateItem) in
     one transaction; read an entity's attachments (Query) and their assets
-    (BatchGetItem), and sign GET URLs of the originals and variants. No usage or folder
-    row changes: an attachment counts in neither."""
+    (BatchGetItem), and sign GET URLs of the originals (uploaded or released) and
+    variants. No usage or folder row changes: an attachment counts in neither."""
+    storage = targets.storage
     grant_table_items(fn, storage.table, "GetItem", "BatchGetItem", "UpdateItem")
     grant_table_items(
         fn, storage.attachment_table, "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"
     )
     grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject")
+    grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject")
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
 
 
-def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
+def grant_multipart(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Start, sign, list, complete and abort multipart uploads under ``media/``; verify a
     completed one (as confirm does) and delete it when rejected or aborted.
 
@@ -178,6 +218,7 @@ def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
     ``s3:ListMultipartUploadParts``, aborting ``s3:AbortMultipartUpload``. Initiate keeps
     idempotency records, as presign does.
     """
+    storage = targets.storage
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
     grant_idempotency(fn, storage)
@@ -191,15 +232,17 @@ def grant_multipart(fn: MediaportFunction, storage: Storage) -> None:
         "s3:AbortMultipartUpload",
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:GetObjectTagging",
         "s3:DeleteObjectTagging",
     )
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
 
 
-def grant_direct_upload(fn: MediaportFunction, storage: Storage) -> None:
+def grant_direct_upload(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Record the PENDING asset, write the bytes the request carried under ``media/``
     (tagged pending), then verify them as confirm does: untag when READY, delete when
     rejected, and put the pending tag back if the READY write fails."""
+    storage = targets.storage
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
     grant_object_actions(
@@ -210,14 +253,16 @@ def grant_direct_upload(fn: MediaportFunction, storage: Storage) -> None:
         "s3:PutObjectTagging",
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:GetObjectTagging",
         "s3:DeleteObjectTagging",
     )
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
 
 
-def grant_uppy(fn: MediaportFunction, storage: Storage) -> None:
+def grant_uppy(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Open, check and revoke upload sessions; within one, what presign (a POST policy) and
     multipart do: start, sign, list, complete (verify) and abort uploads under ``media/``."""
+    storage = targets.storage
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.session_table, "PutItem", "GetItem", "UpdateItem")
     grant_table_items(fn, storage.table, "PutItem", "GetItem", "UpdateItem")
@@ -231,17 +276,19 @@ def grant_uppy(fn: MediaportFunction, storage: Storage) -> None:
         "s3:ListMultipartUploadParts",
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:GetObjectTagging",
         "s3:DeleteObjectTagging",
     )
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
 
 
-def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
+def grant_process_upload(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Verify an upload, write its variants, delete it when rejected.
 
     DeleteObject on ``derived/`` too: when a READY object is overwritten with bytes that
     fail verification, its stale variants are deleted along with it.
     """
+    storage = targets.storage
     grant_usage_counting(fn, storage)
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_object_actions(
@@ -250,6 +297,7 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
         names.UPLOAD_PREFIX,
         "s3:GetObject",
         "s3:DeleteObject",
+        "s3:GetObjectTagging",
         "s3:DeleteObjectTagging",
         # The pending tag goes back when the READY write fails after untagging.
         "s3:PutObjectTagging",
@@ -262,9 +310,10 @@ def grant_process_upload(fn: MediaportFunction, storage: Storage) -> None:
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
 
 
-def grant_folders(fn: MediaportFunction, storage: Storage) -> None:
+def grant_folders(fn: MediaportFunction, targets: GrantTargets) -> None:
     """List, create and delete the caller's folders; deleting with ``moveTo`` moves each
     asset in it (found through the folder index) as an edit does, counted."""
+    storage = targets.storage
     grant_table_items(fn, storage.folder_table, "Query", "PutItem", "UpdateItem", "DeleteItem")
     # A move between top-level folders moves their usage rows (no totals are read).
     grant_table_items(fn, storage.usage_table, "UpdateItem")
@@ -272,29 +321,98 @@ def grant_folders(fn: MediaportFunction, storage: Storage) -> None:
     grant_index_query(fn, storage.table, (names.FOLDER_INDEX_NAME,))
 
 
-def grant_expire_assets(fn: MediaportFunction, storage: Storage) -> None:
-    """Delete the object and the variants of an asset record TTL removed, and abort its
-    multipart upload if one was still going on (the stream record carries the old image);
-    a purged asset's record comes back as a tombstone (PutItem, if absent), so a restore
-    answers that it was purged."""
+def grant_expire_assets(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Delete the object (uploaded or released) and the variants of an asset record TTL
+    removed, and abort its multipart upload if one was still going on (the stream record
+    carries the old image); a purged asset's record comes back as a tombstone (PutItem, if
+    absent), so a restore answers that it was purged."""
+    storage = targets.storage
     grant_table_items(fn, storage.table, "PutItem")
     grant_object_actions(
         fn, storage.bucket, names.UPLOAD_PREFIX, "s3:DeleteObject", "s3:AbortMultipartUpload"
     )
+    grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:DeleteObject")
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
     grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
 
 
-def grant_reconcile_usage(fn: MediaportFunction, storage: Storage) -> None:
+def grant_reconcile_usage(fn: MediaportFunction, targets: GrantTargets) -> None:
     """Recompute usage: scan the asset table for the owners of counted assets, page a
     user's assets in one status through the status index, read and correct usage rows
     (a Query per user, a Scan for the users with a total row, a conditional UpdateItem)."""
+    storage = targets.storage
     grant_table_items(fn, storage.table, "Scan")
     grant_index_query(fn, storage.table, (names.STATUS_INDEX_NAME,))
     grant_table_items(fn, storage.usage_table, "Query", "Scan", "UpdateItem")
 
 
-GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
+def grant_transforms(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """List an image's variants (signing the URLs of the READY ones) and request one: a
+    PENDING variant recorded on the asset (UpdateItem), one job sent. It opens no image
+    and changes no usage: a variant counts in neither usage nor folders."""
+    storage = targets.storage
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_enqueue_jobs(fn, targets.jobs_queue)
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
+
+
+def grant_transform_media(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Make a variant from the original (uploaded or released): read it, write the
+    variant under ``derived/`` (or delete one not worth keeping), and record it. The
+    record changes through the one transaction writer, which may touch usage and folder
+    rows, so it holds what every state change holds.
+
+    ListBucket on the originals' prefixes too: an original deleted since the job was sent
+    answers 404 (the job is dropped), not 403 (the job would be retried into the DLQ).
+    """
+    storage = targets.storage
+    grant_usage_counting(fn, storage)
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject")
+    grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject")
+    grant_object_actions(
+        fn, storage.bucket, names.DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+    )
+    grant_list_bucket(
+        fn, storage.bucket, (names.UPLOAD_PREFIX, names.RELEASED_PREFIX, names.DERIVED_PREFIX)
+    )
+
+
+def grant_scan_result(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Record a scan's result on the asset (a state change: CLEAN, or QUARANTINED with its
+    counts, one transaction); an infected asset's variants are listed and deleted; an
+    asset the scan cleared gets its thumbnails made (a job). The object itself is only
+    named by the event: it is never read here."""
+    storage = targets.storage
+    grant_usage_counting(fn, storage)
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
+    grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
+    grant_enqueue_jobs(fn, targets.jobs_queue)
+
+
+def grant_admin(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """List every quarantined asset (the quarantine index) and release one after review:
+    a server-side copy of the original from ``media/`` to ``released/`` (CopyObject reads
+    the source, GetObject, and writes the target, PutObject; without tags, so neither
+    tagging action), the release counted in one transaction, the original deleted (or the
+    copy, when the release lost a race), and a job for its thumbnails.
+
+    ListBucket on ``media/``: an original gone meanwhile answers 404 (a conflict), not 403.
+    """
+    storage = targets.storage
+    grant_usage_counting(fn, storage)
+    grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
+    grant_index_query(fn, storage.table, (names.QUARANTINE_INDEX_NAME,))
+    grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject", "s3:DeleteObject")
+    grant_object_actions(
+        fn, storage.bucket, names.RELEASED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+    )
+    grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
+    grant_enqueue_jobs(fn, targets.jobs_queue)
+
+
+GRANTS: Mapping[str, Callable[[MediaportFunction, GrantTargets], None]] = {
     "health": grant_health,
     "presign": grant_presign,
     "media": grant_media,
@@ -307,4 +425,8 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, Storage], None]] = {
     "process_upload": grant_process_upload,
     "expire_assets": grant_expire_assets,
     "reconcile_usage": grant_reconcile_usage,
+    "transforms": grant_transforms,
+    "transform_media": grant_transform_media,
+    "scan_result": grant_scan_result,
+    "admin": grant_admin,
 }

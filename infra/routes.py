@@ -92,6 +92,16 @@ ROUTES: tuple[Route, ...] = (
     # The body names the asset: another user's is 403.
     Route("PUT", "/me/avatar", "attachments", not_owner_status=403),
     Route("GET", "/users/{userId}/avatar", "attachments", auth=Auth.ANY_USER),
+    # Image operations on demand: the variants of a READY image, and new ones made by the
+    # jobs queue (transform_media).
+    Route("GET", "/media/{id}/variants", "transforms", not_owner_status=403),
+    Route("GET", "/media/{id}/variants/{name}", "transforms", not_owner_status=403),
+    Route("POST", "/media/{id}/resize", "transforms", not_owner_status=403),
+    Route("POST", "/media/{id}/crop", "transforms", not_owner_status=403),
+    Route("POST", "/media/{id}/optimize", "transforms", not_owner_status=403),
+    # Malware scanning: what is quarantined, of every user, and its release.
+    Route("GET", "/admin/media/quarantined", "admin", auth=Auth.ADMIN),
+    Route("POST", "/admin/media/{id}/release", "admin", auth=Auth.ADMIN),
     # Storage usage against the caller's tier.
     Route("GET", "/media/usage", "usage"),
     Route("GET", "/media/usage/breakdown", "usage"),
@@ -120,7 +130,15 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Functions that API Gateway does not call: they consume events.
-EVENT_FUNCTIONS: tuple[str, ...] = ("process_upload", "expire_assets", "reconcile_usage")
+EVENT_FUNCTIONS: tuple[str, ...] = (
+    "process_upload",
+    "expire_assets",
+    "reconcile_usage",
+    # The jobs queue: requested variants, and the variants of a released asset.
+    "transform_media",
+    # GuardDuty's (or the local scanner's) scan results, through EventBridge.
+    "scan_result",
+)
 
 
 def api_functions() -> list[str]:

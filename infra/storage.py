@@ -42,7 +42,10 @@ class Storage(Construct):
         *,
         allowed_origins: tuple[str, ...],
         removal_policy: RemovalPolicy,
+        event_bridge: bool = False,
     ) -> None:
+        """``event_bridge``: the bucket sends its events to EventBridge too (GuardDuty
+        Malware Protection for S3 listens there)."""
         super().__init__(scope, construct_id)
         destroy = removal_policy == RemovalPolicy.DESTROY
 
@@ -77,6 +80,10 @@ class Storage(Construct):
                 )
             ],
             lifecycle_rules=[_lifecycle_rule(rule) for rule in MEDIA_LIFECYCLE],
+            # GuardDuty turns this on itself when its plan is created, but CDK's handler
+            # that writes the bucket's notifications (S3 → SQS) replaces the whole
+            # configuration; declaring it here keeps a later deploy from switching it off.
+            event_bridge_enabled=event_bridge or None,
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
             **_PRIVATE_BUCKET,  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import {
   MediaportError,
 } from "./mediaport.js";
 import { closeLibrary, openFolder, openLibrary, setUpLibrary, showUploaded } from "./library.js";
-import { countOf, formatBytes, sentence } from "./format.js";
+import { countOf, describeScan, formatBytes, sentence } from "./format.js";
 
 const SESSION_KEY = "mediaport.demo.session";
 // The client's default (100 MiB) is above every default scope's limit; the demo sends
@@ -151,7 +151,7 @@ function startUpload(file, scope, folder) {
     scope,
     folder,
     signal: controller.signal,
-    onStage: (stage, { assetId, partCount, partsUploaded, resumed }) => {
+    onStage: (stage, { assetId, partCount, partsUploaded, resumed, asset }) => {
       if (assetId) row.element.dataset.assetId = assetId;
       if (stage === "presigning") row.show("uploading", "Starting…");
       if (stage === "uploading") {
@@ -165,6 +165,12 @@ function startUpload(file, scope, folder) {
         row.show("verifying", "Verifying…");
       }
       if (stage === "processing") row.show("processing", "Processing…");
+      if (stage === "scanning") {
+        // Verified, but not served before the malware scan finds it clean.
+        row.show("scanning", "Scanning…");
+        row.note("Checking for malware: the file is served once the scan finds it clean.");
+        showUploaded(asset);
+      }
     },
     onProgress: ({ fraction }) => {
       const percent = Math.floor(fraction * 100);
@@ -174,8 +180,16 @@ function startUpload(file, scope, folder) {
   })
     .then((asset) => {
       row.progress.value = 100;
-      row.show("ready", "Ready");
-      announce(`${file.name} is ready.`);
+      // The scan is over: its note goes (a multipart upload's note stays).
+      if (row.element.dataset.status === "scanning") row.note("");
+      if (asset.status === "QUARANTINED") {
+        row.show("quarantined", "Quarantined", describeScan(asset));
+        announce(`${file.name} is quarantined. ${describeScan(asset)}`);
+      } else {
+        row.show("ready", "Ready");
+        if (asset.scanStatus === "PENDING") row.note(describeScan(asset));
+        announce(`${file.name} is ready.`);
+      }
       showUploaded(asset);
     })
     .catch(async (error) => {

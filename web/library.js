@@ -1,11 +1,14 @@
 // The demo page's media library: a sidebar of folders, filters, a grid of ready media that
 // can be edited, moved, downloaded and deleted, a Trash to restore from, and a viewer.
-// demo.js signs in and uploads; it opens and closes the library around a session.
+// With malware scanning on, the grid also shows media waiting for its scan ("Scanning…")
+// and media held back by it ("Quarantined"). demo.js signs in and uploads; it opens and
+// closes the library around a session; variants.js is the panel of an image's variants.
 import {
   createFolder,
   deleteAsset,
   deleteFolder,
   downloadUrl,
+  getAsset,
   getAssetWithETag,
   listFolders,
   listLibrary,
@@ -14,7 +17,8 @@ import {
   restoreAsset,
   updateAsset,
 } from "./mediaport.js";
-import { countOf, formatBytes, formatDate, sentence } from "./format.js";
+import { countOf, describeScan, formatBytes, formatDate, sentence } from "./format.js";
+import { closeVariants, openVariants, setUpVariants } from "./variants.js";
 
 const GALLERY_SIZE = 512;
 const VIEWER_SIZE = 1024;
@@ -29,6 +33,13 @@ const ASSET_DRAG_TYPE = "application/x-mediaport-asset";
 const VIEW_TITLES = { all: "All media", none: "Not in a folder", trash: "Trash" };
 // Deleting a folder moves a bounded number of assets per request; this many requests at most.
 const FOLDER_MOVE_REQUESTS = 20;
+// The types an image operation (resize, crop, optimize) takes.
+const VARIANT_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
+// Media waiting for its malware scan (then its thumbnails) is read again, less and less
+// often, until it settles or this long has passed.
+const WATCH_FIRST_MS = 1_000;
+const WATCH_MAX_MS = 4_000;
+const WATCH_LIMIT_MS = 5 * 60_000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -93,6 +104,9 @@ let foldersRequest = 0;
 let searchTimer = 0;
 // What the page around the library provides; set once by setUpLibrary.
 let host = null;
+// Assets being read again until they settle (assetId → timer); a new session drops them all.
+const watching = new Map();
+let watchSession = 0;
 
 // ---- what the page uses ------------------------------------------------------------------
 
@@ -104,6 +118,7 @@ let host = null;
  */
 export function setUpLibrary({ token, announce, onUsageChange, onFolderChange }) {
   host = { token, announce, onUsageChange, onFolderChange };
+  setUpVariants({ token });
 
   ui.newFolder.addEventListener("submit", submitNewFolder);
   ui.deleteFolder.addEventListener("click", openFolderRemover);
@@ -140,6 +155,8 @@ export function openLibrary() {
 export function closeLibrary() {
   libraryRequest += 1;
   foldersRequest += 1;
+  stopWatching();
+  closeVariants();
   for (const dialog of formDialogs) dialog.close();
   ui.filters.reset();
   library.tags = [];
@@ -159,9 +176,14 @@ export function openFolder() {
   return library.view.kind === "folder" ? library.view.path : undefined;
 }
 
-/** A finished upload: first in the grid when it belongs in the view, and counted in its folder. */
+/**
+ * An upload that settled, or one waiting for its malware scan: first in the grid when it
+ * belongs in the view (its item brought up to date when shown already), and counted in its
+ * folder.
+ */
 export function showUploaded(asset) {
-  if (belongsInView(asset)) showAsset(asset, { first: true });
+  if (library.shown.has(asset.assetId)) updateShown(asset);
+  else if (belongsInView(asset)) showAsset(asset, { first: true });
   if (asset.folder) refreshFolders();
 }
 
@@ -201,7 +223,7 @@ function filtering() {
 function belongsInView(asset) {
   const { view, tags } = library;
   if (view.kind === "trash") return asset.status === "DELETED";
-  if (asset.status !== "READY") return false;
+  if (asset.status !== "READY" && asset.status !== "QUARANTINED") return false;
   if (view.kind === "none" && asset.folder) return false;
   if (view.kind === "folder" && asset.folder !== view.path) return false;
   // As the server files it: by the detected type, or the declared one while uploading.
@@ -232,20 +254,36 @@ async function loadLibrary({ more = false } = {}) {
   ui.loadMore.disabled = true;
   updateGalleryCount();
   let page = null;
+  let held = [];
   try {
-    page = await fetchPage(more ? library.cursor : null);
+    [page, held] = await Promise.all([fetchPage(more ? library.cursor : null), more ? [] : fetchQuarantined()]);
   } catch (error) {
     if (request === libraryRequest) showLibraryError(`Could not list your media. ${describeError(error)}`);
   }
   if (request !== libraryRequest) return;
   if (page) {
-    for (const asset of page.items) showAsset(asset);
+    // What the malware scan holds back comes first: it needs its owner's attention.
+    for (const asset of [...held, ...page.items]) showAsset(asset);
     library.cursor = page.nextCursor;
   }
   library.loading = false;
   ui.gallery.setAttribute("aria-busy", "false");
   ui.loadMore.disabled = false;
   updateGalleryCount();
+}
+
+/**
+ * The quarantined media of the current view (status QUARANTINED: the malware scan holds it
+ * back), one page of it; none in the Trash, and none when scanning is off.
+ */
+async function fetchQuarantined() {
+  if (library.view.kind === "trash") return [];
+  try {
+    const page = await listLibrary({ ...currentFilters(), status: "QUARANTINED", limit: PAGE_SIZE }, apiOptions());
+    return page.items;
+  } catch {
+    return []; // the media that is served still shows; this list is a courtesy
+  }
 }
 
 /** One page of the current view, topped up while the API answers short pages with a cursor. */
@@ -267,6 +305,7 @@ function showAsset(asset, { first = false } = {}) {
   if (first) ui.gallery.prepend(item);
   else ui.gallery.append(item);
   updateGalleryCount();
+  if (waitingForScan(asset)) watch(asset.assetId);
 }
 
 /** Show an asset's new state: in place when it still belongs in the view, else gone from it. */
@@ -279,6 +318,7 @@ function updateShown(asset) {
   }
   library.shown.set(asset.assetId, asset);
   item.replaceWith(libraryItem(asset));
+  if (waitingForScan(asset)) watch(asset.assetId);
 }
 
 function removeShown(assetId) {
@@ -331,11 +371,15 @@ function hideLibraryError() {
 function libraryItem(asset) {
   const label = nameOf(asset);
   const trashed = asset.status === "DELETED";
+  const held = heldBack(asset);
   const item = document.createElement("li");
   item.className = "asset";
   item.dataset.assetId = asset.assetId;
+  item.dataset.status = asset.status;
+  if (asset.scanStatus) item.dataset.scan = asset.scanStatus;
   const figure = document.createElement("figure");
-  figure.append(assetTile(asset, label, { openable: !trashed }), assetCaption(asset, label));
+  const tile = held ? scanTile(asset) : assetTile(asset, label, { openable: !trashed });
+  figure.append(tile, assetCaption(asset, label));
   item.append(figure);
   if (trashed) {
     item.append(trashNote(asset), actions(button("Restore", `Restore ${label}`, () => restore(asset))));
@@ -349,15 +393,59 @@ function libraryItem(asset) {
   });
   item.addEventListener("dragend", () => item.classList.remove("dragging"));
   if (asset.tags?.length) item.append(tagButtons(asset.tags, label));
+  if (held) item.append(scanNote(asset));
+  // Nothing to download, and no variants, before the scan says the file is clean.
+  const served = asset.status === "READY" && !held;
   item.append(
     actions(
       button("Edit", `Edit ${label}`, () => openEditor(asset)),
       button("Move", `Move ${label}`, () => openMover(asset)),
-      downloadLink(asset, label),
+      served && downloadLink(asset, label),
+      served && hasVariants(asset) && button("Variants", `Variants of ${label}`, () => showVariants(asset)),
       button("Delete", `Delete ${label}`, () => trash(asset), "danger"),
     ),
   );
   return item;
+}
+
+/** The variants panel of a served image; an optimize changes the asset (what it saved). */
+function showVariants(asset) {
+  openVariants(asset, { onChange: updateShown });
+}
+
+/** Not served: waiting for its malware scan, or quarantined by it. */
+function heldBack(asset) {
+  return waitingForScan(asset) || asset.status === "QUARANTINED";
+}
+
+function waitingForScan(asset) {
+  return asset.status === "READY" && asset.scanStatus === "PENDING";
+}
+
+function hasVariants(asset) {
+  return Boolean(asset.url) && VARIANT_TYPES.has(asset.mimeType);
+}
+
+/** The tile of media the scan holds back: no picture of it, only what is happening. */
+function scanTile(asset) {
+  const tile = document.createElement("div");
+  const quarantined = asset.status === "QUARANTINED";
+  tile.className = `tile ${quarantined ? "quarantined" : "scanning"}`;
+  const badge = document.createElement("span");
+  badge.className = "scan-badge";
+  badge.textContent = quarantined ? "Quarantined" : "Scanning…";
+  const kind = document.createElement("span");
+  kind.className = "scan-kind";
+  kind.textContent = (asset.mimeType || asset.declaredType || "file").split("/").pop().toUpperCase();
+  tile.append(badge, kind);
+  return tile;
+}
+
+function scanNote(asset) {
+  const note = document.createElement("p");
+  note.className = "scan-note";
+  note.textContent = describeScan(asset);
+  return note;
 }
 
 function assetTile(asset, label, { openable }) {
@@ -458,7 +546,7 @@ function downloadLink(asset, label) {
 function actions(...children) {
   const row = document.createElement("div");
   row.className = "item-actions";
-  row.append(...children);
+  row.append(...children.filter(Boolean));
   return row;
 }
 
@@ -474,6 +562,74 @@ function button(text, label, onClick, className = "") {
 
 function nameOf(asset) {
   return asset.originalFilename || asset.filename;
+}
+
+// ---- media the malware scan has not settled yet ------------------------------------------
+
+/**
+ * Read an asset again until its scan is done (and, once found clean, its thumbnails are
+ * made), then show it as it is: served, or quarantined.
+ */
+function watch(assetId) {
+  if (watching.has(assetId)) return;
+  const session = watchSession;
+  const deadline = Date.now() + WATCH_LIMIT_MS;
+  let delay = WATCH_FIRST_MS;
+  const next = () => {
+    watching.set(assetId, setTimeout(check, delay));
+    delay = Math.min(delay * 1.5, WATCH_MAX_MS);
+  };
+  const check = async () => {
+    let asset = null;
+    try {
+      asset = await getAsset(assetId, apiOptions());
+    } catch {
+      // A network hiccup: try again (it is gone or not ours: the deadline ends it).
+    }
+    if (session !== watchSession) return;
+    if (!library.shown.has(assetId)) {
+      watching.delete(assetId); // out of view: showing it again watches it again
+      return;
+    }
+    if (asset) {
+      const was = library.shown.get(assetId);
+      const scanned = was.scanStatus !== asset.scanStatus || was.status !== asset.status;
+      if (scanned || was.processing !== asset.processing) {
+        watching.delete(assetId); // updateShown may watch it again
+        updateShown(asset);
+        if (scanned) announceScan(asset);
+        if (watching.has(assetId)) return;
+      }
+      if (!settling(asset)) {
+        watching.delete(assetId);
+        return;
+      }
+    }
+    if (Date.now() + delay > deadline) {
+      watching.delete(assetId);
+      return;
+    }
+    next();
+  };
+  next();
+}
+
+/** Still changing on its own: the scan pending, or thumbnails being made after it. */
+function settling(asset) {
+  const thumbnailsToCome = asset.status === "READY" && asset.scanStatus != null && asset.processing === "PENDING";
+  return waitingForScan(asset) || thumbnailsToCome;
+}
+
+function announceScan(asset) {
+  const label = nameOf(asset);
+  if (asset.status === "QUARANTINED") host.announce(`${label} is quarantined. ${describeScan(asset)}`);
+  else if (asset.status === "READY" && asset.scanStatus === "CLEAN") host.announce(`${label} was scanned: it is clean.`);
+}
+
+function stopWatching() {
+  watchSession += 1;
+  for (const timer of watching.values()) clearTimeout(timer);
+  watching.clear();
 }
 
 // ---- changing media ----------------------------------------------------------------------

@@ -22,6 +22,10 @@ export const MAX_RETRY_AFTER_MS = 60_000;
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
 /** Parts of one multipart upload in flight at once; see `options.partConcurrency`. */
 export const DEFAULT_PART_CONCURRENCY = 4;
+/** How often `waitForVariant()` reads a PENDING variant, by default. */
+export const DEFAULT_VARIANT_POLL_MS = 500;
+/** How long `waitForVariant()` waits for a variant, by default. */
+export const DEFAULT_VARIANT_TIMEOUT_MS = 60_000;
 
 // The problem type of a 409 answered while a request with the same key is still running.
 const KEY_IN_PROGRESS = "urn:mediaport:problem:idempotency-key-in-progress";
@@ -104,7 +108,8 @@ export class MediaportError extends Error {
 
 /**
  * Upload one file: presign → send the bytes straight to S3 → confirm → wait until the
- * asset is READY and its processing has finished (thumbnails made, or skipped).
+ * asset is READY and its processing has finished (thumbnails made, or skipped). With
+ * malware scanning on, that includes the scan: an asset is not served before it is clean.
  *
  * Network failures, 429 and 5xx are retried (honouring `Retry-After`, else with jittered
  * backoff); other 4xx never are. The presign carries a fresh `Idempotency-Key`, the same on
@@ -122,13 +127,15 @@ export class MediaportError extends Error {
  * @param {AbortSignal} [options.signal] Cancels the upload, including the transfer to S3.
  * @param {(progress: {loaded: number, total: number, fraction: number}) => void} [options.onProgress]
  *   Called as bytes reach S3.
- * @param {(stage: "presigning"|"uploading"|"verifying"|"processing"|"ready",
+ * @param {(stage: "presigning"|"uploading"|"verifying"|"processing"|"scanning"|"ready",
  *          info: {assetId?: string, partCount?: number, partsUploaded?: number,
- *                 resumed?: boolean}) => void} [options.onStage]
+ *                 resumed?: boolean, asset?: object}) => void} [options.onStage]
  *   Called when the upload enters a new stage. A multipart upload's "uploading" also says
  *   how many parts it has, how many S3 already holds, and whether it resumed an earlier one.
- * @param {number} [options.processingTimeout] Milliseconds to wait for processing after READY
- *   (default 60 s); after that the READY asset is returned with `processing: "PENDING"`.
+ *   "scanning" (scanning on) comes with the READY `asset`, not served until its scan is done.
+ * @param {number} [options.processingTimeout] Milliseconds to wait for processing (and the
+ *   scan) after READY (default 60 s); after that the READY asset is returned with
+ *   `processing: "PENDING"` (or `scanStatus: "PENDING"`, without URLs).
  * @param {number} [options.attempts] Attempts per request on network failures, 429 and 5xx (default 4).
  * @param {number} [options.multipartThreshold] Files larger than this many bytes go up in
  *   parts (default 100 MiB); the API chooses the part size.
@@ -138,7 +145,9 @@ export class MediaportError extends Error {
  *   the missing parts (default true).
  * @param {string} [options.userId] Whose upload this is, for remembering it; default the
  *   token's `sub`. Without either, nothing is remembered.
- * @returns {Promise<object>} The asset, READY. A rejected file throws a `MediaportError` with
+ * @returns {Promise<object>} The asset, READY; or, with scanning on, QUARANTINED when the scan
+ *   found a threat (`scanStatus` INFECTED) or could not be done (ERROR): it has no URLs until
+ *   an admin releases it, so check `status`. A rejected file throws a `MediaportError` with
  *   status 422, a plain-words `detail` and a `rejectReason`; cancelling throws the signal's
  *   reason (an `AbortError` DOMException), and a multipart upload is then aborted.
  */
@@ -155,6 +164,7 @@ export async function upload(file, options = {}) {
   const asset = await waitUntilProcessed(client, assetId, {
     signal,
     timeout: options.processingTimeout ?? DEFAULT_PROCESSING_TIMEOUT_MS,
+    onScanning: (scanned) => onStage("scanning", { assetId, asset: scanned }),
   });
   onStage("ready", { assetId: asset.assetId });
   return asset;
@@ -948,10 +958,202 @@ export function getUsageBreakdown(options) {
   return makeClient(options).request("GET", "/media/usage/breakdown");
 }
 
-/** Wait until a confirmed asset's processing has finished (or REJECTED, or the timeout). */
-async function waitUntilProcessed(client, assetId, { signal, timeout }) {
+// ---- image operations on demand (docs/processing.md) --------------------------------------
+
+/**
+ * Every variant of one of the caller's images: the automatic thumbnails ("1024", "512",
+ * "128") and each one asked for with `resizeImage()`, `cropImage()` or `optimizeImage()`.
+ *
+ * @param {string} assetId
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Array<Variant>>} Throws a `MediaportError`: 403 not yours, 404 no such asset.
+ *
+ * @typedef {object} Variant
+ * @property {string} name "1024", "512", "128", "optimized", or the name a resize or crop answered with.
+ * @property {number} width
+ * @property {number} height
+ * @property {"webp"|"avif"|"jpeg"|"png"} format
+ * @property {number|null} bytes Its size once READY; null before.
+ * @property {"PENDING"|"READY"|"FAILED"} status
+ * @property {Object<string, string|number>} params What was asked for: `operation` (thumbnail,
+ *   resize, crop, optimize), `format`, `quality`, and the operation's own (`width`, `fit`, `x`…).
+ * @property {string|null} url A short-lived URL once READY (and the asset served).
+ * @property {"NOT_SMALLER"|"UNREADABLE"|"GAVE_UP"|null} reason Why it FAILED: NOT_SMALLER is an
+ *   optimize that saved nothing (no copy is kept).
+ * @property {string|null} detail The reason in words.
+ * @property {string|null} requestedAt When it was asked for (null for the thumbnails).
+ */
+export async function listVariants(assetId, options) {
+  const { items } = await makeClient(options).request("GET", `${assetPath(assetId)}/variants`);
+  return items;
+}
+
+/**
+ * One variant of an image, as it is now (poll it with `waitForVariant()`).
+ *
+ * @param {string} assetId
+ * @param {string} name E.g. "512", "optimized", or the `name` a resize or crop answered with.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Variant>} Throws a `MediaportError`: 404 no such asset or variant, 403 not yours.
+ */
+export function getVariant(assetId, name, options) {
+  return makeClient(options).request("GET", variantPath(assetId, name));
+}
+
+/**
+ * Ask for a resized variant of a READY image. The same parameters are the same variant:
+ * asking again answers it as it is (made, or still being made) instead of making another.
+ *
+ * @param {string} assetId
+ * @param {object} resize
+ * @param {number} [resize.width] Pixels; at least one of `width` and `height`. With one, the
+ *   other follows the aspect ratio.
+ * @param {number} [resize.height] Pixels. The output is at most 4096 a side.
+ * @param {"cover"|"contain"|"inside"|"fill"} [resize.fit] With both dimensions: cover (fill the
+ *   box, crop the overflow; the default), contain (fit in the box, pad), inside (fit in the box,
+ *   aspect kept) or fill (stretch).
+ * @param {"webp"|"avif"|"jpeg"|"png"} [resize.format] Default webp.
+ * @param {number} [resize.quality] 1-100 (default 80).
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Variant>} The variant, PENDING while it is made (then `waitForVariant()`).
+ *   Throws a `MediaportError`: 400 a bad field (in `errors`), 409 not a READY image or not
+ *   served yet (scanning), 422 a limit (`problem.limit`: the output edge, the pixel budget, the
+ *   number of variants), 403, 404.
+ */
+export function resizeImage(assetId, { width, height, fit, format, quality } = {}, options) {
+  return requestVariant(assetId, "resize", { width, height, fit, format, quality }, options);
+}
+
+/**
+ * Ask for a cropped variant of a READY image: the rectangle in pixels of the image as it is
+ * displayed (after its EXIF orientation).
+ *
+ * @param {string} assetId
+ * @param {{x: number, y: number, width: number, height: number,
+ *          format?: "webp"|"avif"|"jpeg"|"png", quality?: number}} crop `format`: the
+ *   original's when left out (WebP for a GIF); `quality` 1-100 (default 80).
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Variant>} Like `resizeImage()`; a rectangle not inside the image throws a
+ *   `MediaportError` with status 400 (`crop-outside-image`).
+ */
+export function cropImage(assetId, { x, y, width, height, format, quality } = {}, options) {
+  return requestVariant(assetId, "crop", { x, y, width, height, format, quality }, options);
+}
+
+/**
+ * Ask for the `optimized` variant of a READY image: the same pixels re-encoded at `quality`,
+ * every metadata stripped. Once READY the asset carries `originalSize`, `optimizedSize` and
+ * `compressionRatio`. When the result is not smaller the variant ends FAILED with reason
+ * NOT_SMALLER and no copy is kept. Asking again with other parameters replaces it.
+ *
+ * @param {string} assetId
+ * @param {{quality?: number, format?: "webp"|"avif"|"jpeg"|"png"}} [optimize] `quality` 1-100
+ *   (default 80); `format`: the original's when left out.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<Variant>} Like `resizeImage()`.
+ */
+export function optimizeImage(assetId, { quality, format } = {}, options) {
+  return requestVariant(assetId, "optimize", { quality, format }, options);
+}
+
+/**
+ * Poll a variant until it is READY or FAILED.
+ *
+ * @param {string} assetId
+ * @param {string} name The variant's `name`, as `resizeImage()` and the others answered it.
+ * @param {{intervalMs?: number, timeoutMs?: number, apiUrl?: string, token: string|Function,
+ *          signal?: AbortSignal, attempts?: number}} [options] `intervalMs` between reads
+ *   (default 500); `timeoutMs` in all (default 60 s).
+ * @returns {Promise<Variant>} The variant, READY (with its `url` and `bytes`) or FAILED (with
+ *   its `reason`: check it, a FAILED variant resolves). Rejects with a `MediaportError`
+ *   (status 0, title "Timed out", the last `variant` read) when it is still PENDING at the
+ *   timeout, and with the signal's reason when cancelled.
+ */
+export async function waitForVariant(
+  assetId,
+  name,
+  { intervalMs = DEFAULT_VARIANT_POLL_MS, timeoutMs = DEFAULT_VARIANT_TIMEOUT_MS, ...options } = {},
+) {
+  const client = makeClient(options);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const variant = await client.request("GET", variantPath(assetId, name));
+    if (variant.status !== "PENDING") return variant;
+    const wait = Math.min(intervalMs, deadline - Date.now());
+    if (wait <= 0) {
+      const error = new MediaportError({
+        status: 0,
+        title: "Timed out",
+        detail: `variant ${name} of asset ${assetId} is still PENDING after ${Math.round(timeoutMs / 1000)} s`,
+      });
+      error.variant = variant;
+      throw error;
+    }
+    await sleep(wait, options.signal);
+  }
+}
+
+/** POST one operation; fields left undefined (or null) are the API's defaults. */
+function requestVariant(assetId, operation, fields, options) {
+  const body = Object.fromEntries(Object.entries(fields).filter(([, value]) => value != null && value !== ""));
+  return makeClient(options).request("POST", `${assetPath(assetId)}/${operation}`, body);
+}
+
+function variantPath(assetId, name) {
+  return `${assetPath(assetId)}/variants/${encodeURIComponent(name)}`;
+}
+
+// ---- admin: malware quarantine (docs/scanning.md) -------------------------------------------
+
+/**
+ * One page of every user's quarantined assets, newest first. Needs a token in the `admin`
+ * group (`cognito:groups`).
+ *
+ * @param {{scanStatus?: "INFECTED"|"ERROR", userId?: string, cursor?: string, limit?: number}} [filters]
+ *   `scanStatus`: INFECTED (a threat found) or ERROR (the scan could not be done); `userId`:
+ *   one owner's; `cursor`: the previous page's `nextCursor`; `limit`: 1-100 (default 50).
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{items: Array<{assetId: string, userId: string, status: "QUARANTINED",
+ *          filename: string, originalFilename: string, mimeType: string|null, size: number|null,
+ *          scanStatus: "INFECTED"|"ERROR", scanResult: string|null, scannedAt: string|null,
+ *          createdAt: string}>, nextCursor: string|null}>} `scanResult` is the scanner's own
+ *   word, e.g. THREATS_FOUND. Throws a `MediaportError`: 403 (`admin-required`) for a token
+ *   not in the admin group, 400 for a bad filter or cursor.
+ */
+export function listQuarantined({ scanStatus, userId, cursor, limit } = {}, options = {}) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries({ scanStatus, userId, cursor, limit })) {
+    if (value != null && value !== "") query.set(name, String(value));
+  }
+  const suffix = query.toString() ? `?${query}` : "";
+  return makeClient(options).request("GET", `/admin/media/quarantined${suffix}`);
+}
+
+/**
+ * Release a quarantined asset after review: it is marked CLEAN by manual review, served
+ * again, and its thumbnails are made again. Needs a token in the `admin` group.
+ *
+ * @param {string} assetId
+ * @param {string} reason Why it is safe to serve (1-1000 characters), kept on the asset.
+ * @param {{apiUrl?: string, token: string|Function, signal?: AbortSignal, attempts?: number}} options
+ * @returns {Promise<{assetId: string, userId: string, status: "READY", scanStatus: "CLEAN",
+ *          releasedBy: string, releasedAt: string, releaseReason: string}>} The released asset
+ *   (with its filename, type, size and scan fields too). Throws a `MediaportError`: 409 when
+ *   it is not QUARANTINED (released or deleted meanwhile), 403 (`admin-required`), 404, 400
+ *   for a missing reason.
+ */
+export function releaseAsset(assetId, reason, options) {
+  return makeClient(options).request("POST", `/admin${assetPath(assetId)}/release`, { reason });
+}
+
+/**
+ * Wait until a confirmed asset's processing (and scan) has finished, or it is REJECTED or
+ * QUARANTINED, or the timeout. `onScanning` hears once of a READY asset waiting for its scan.
+ */
+async function waitUntilProcessed(client, assetId, { signal, timeout, onScanning = noop }) {
   const deadline = Date.now() + timeout;
   let delay = POLL_FIRST_MS;
+  let scanning = false;
   for (;;) {
     const asset = await client.request("GET", assetPath(assetId));
     if (asset.status === "REJECTED") {
@@ -963,7 +1165,15 @@ async function waitUntilProcessed(client, assetId, { signal, timeout }) {
         asset,
       });
     }
-    const settled = asset.status === "READY" && (asset.processing == null || FINISHED_PROCESSING.has(asset.processing));
+    // Quarantined: nothing more happens to it until an admin releases it.
+    if (asset.status === "QUARANTINED") return asset;
+    const waitingForScan = asset.status === "READY" && asset.scanStatus === "PENDING";
+    if (waitingForScan && !scanning) {
+      scanning = true;
+      onScanning(asset);
+    }
+    const processed = asset.processing == null || FINISHED_PROCESSING.has(asset.processing);
+    const settled = asset.status === "READY" && processed && !waitingForScan;
     if (settled || (asset.status === "READY" && Date.now() + delay > deadline)) return asset;
     if (Date.now() + delay > deadline) {
       throw new MediaportError({

@@ -33,17 +33,17 @@ def run_local_stack(log: Path, extra_env: dict[str, str] | None = None) -> Itera
     """`python -m infra.local` on free ports, its output in ``log``, stopped on leaving.
 
     The child reads its settings from this process's environment (with a `.env` the
-    Makefile exported), as `make dev` does; only the ports are chosen here, so ``config``
-    is what the child really uses. ``extra_env`` is for what the functions read (scopes,
-    tiers): a host, port or resource name set there would not be in ``config``.
+    Makefile exported) and ``extra_env`` over it, as `make dev` does; only the ports are
+    chosen here, so ``config`` is what the child really uses (``extra_env`` included: e.g.
+    ``MEDIAPORT_SCAN``, or the scopes and tiers the functions read).
     """
-    config = LocalConfig.from_environment()
+    settings = {**os.environ, **(extra_env or {})}
+    config = LocalConfig.from_environment(settings)
     config = dataclasses.replace(
         config, api_port=_free_port(config.host), aws_port=_free_port(config.host)
     )
     env = {
-        **os.environ,
-        **(extra_env or {}),
+        **settings,
         "MEDIAPORT_API_PORT": str(config.api_port),
         "MEDIAPORT_AWS_PORT": str(config.aws_port),
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers/core/python'}",

@@ -1,6 +1,6 @@
 """Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset,
-idempotency, upload-session, usage, folder and attachment tables, the upload queue and
-its DLQ.
+idempotency, upload-session, usage, folder and attachment tables, the upload queue and the
+jobs queue, each with its DLQ.
 
 Everything the two stacks must agree on comes from ``infra.definitions``, the module
 ``infra/storage.py`` builds the deployed resources from. Used by the local stack against
@@ -19,6 +19,7 @@ from infra.definitions import (
     ATTACHMENT_TABLE,
     FOLDER_TABLE,
     IDEMPOTENCY_TABLE,
+    JOBS_MAX_RECEIVE_COUNT,
     MAX_RECEIVE_COUNT,
     MEDIA_CORS,
     MEDIA_LIFECYCLE,
@@ -28,16 +29,30 @@ from infra.definitions import (
     LifecycleRule,
     TableDefinition,
 )
-from infra.local.config import DEAD_LETTER_QUEUE_NAME, QUEUE_NAME, LocalConfig
+from infra.local.config import (
+    DEAD_LETTER_QUEUE_NAME,
+    JOBS_DEAD_LETTER_QUEUE_NAME,
+    JOBS_QUEUE_NAME,
+    QUEUE_NAME,
+    LocalConfig,
+)
+
+# Seconds a received message stays hidden before SQS hands it out again (both queues). The
+# local workers drain each queue on one thread, so a long batch is never received twice.
+VISIBILITY_TIMEOUT_SECONDS = 30
 
 
 def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str, str]:
-    """Create every resource (idempotently); returns the queue URLs."""
+    """Create every resource (idempotently); returns the queues' URLs and ARNs: the upload
+    queue's as ``queue_url``, ``queue_arn``, ``dlq_url``, the jobs queue's as
+    ``jobs_queue_url``, ``jobs_queue_arn``, ``jobs_dlq_url``."""
     session = boto3.session.Session(region_name=config.region)
     s3 = session.client("s3", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    queues = _create_queues(sqs)
+    queues = _create_queues(sqs, QUEUE_NAME, DEAD_LETTER_QUEUE_NAME, MAX_RECEIVE_COUNT)
+    jobs = _create_queues(sqs, JOBS_QUEUE_NAME, JOBS_DEAD_LETTER_QUEUE_NAME, JOBS_MAX_RECEIVE_COUNT)
+    queues.update({f"jobs_{name}": value for name, value in jobs.items()})
     _create_bucket(s3, config, queues["queue_arn"])
     _create_table(dynamodb, config.table_name, ASSET_TABLE)
     _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
@@ -48,17 +63,21 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     return queues
 
 
-def _create_queues(sqs: Any) -> dict[str, str]:
-    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+def _create_queues(
+    sqs: Any, name: str, dead_letter_name: str, max_receive_count: int
+) -> dict[str, str]:
+    """A queue and the dead-letter queue it redrives to after ``max_receive_count``
+    receives."""
+    dlq_url = sqs.create_queue(QueueName=dead_letter_name)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     queue_url = sqs.create_queue(
-        QueueName=QUEUE_NAME,
+        QueueName=name,
         Attributes={
-            "VisibilityTimeout": "30",
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
             ),
         },
     )["QueueUrl"]

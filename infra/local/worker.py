@@ -1,10 +1,11 @@
 """The event workers, standing in for Lambda's event source mappings.
 
-``EventWorker`` drains the upload queue and calls the process function with the same SQS
-event Lambda would send, honouring partial failures. ``StreamWorker`` stands in for two
-services around the asset table: DynamoDB's TTL (moto never expires items) and the stream
-mapping that hands ``expire_assets`` the records TTL made, in Lambda's DynamoDB event
-shape.
+``EventWorker`` drains one queue and calls one function with the same SQS event Lambda
+would send, honouring partial failures: the local stack runs one for the upload queue
+(process_upload) and one for the jobs queue (transform_media). ``StreamWorker`` stands in
+for two services around the asset table: DynamoDB's TTL (moto never expires items) and
+the stream mapping that hands ``expire_assets`` the records TTL made, in Lambda's DynamoDB
+event shape.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +26,10 @@ from mediaport import names
 
 log = logging.getLogger("mediaport.local.worker")
 PROCESS_FUNCTION = "process_upload"
+TRANSFORM_FUNCTION = "transform_media"
 EXPIRE_FUNCTION = "expire_assets"
+# Messages one ReceiveMessage returns at most (SQS's own limit), and so a batch's size.
+SQS_BATCH_SIZE = 10
 # How DynamoDB signs the REMOVE records its TTL makes (and what the deployed mapping's
 # filter lets through to expire_assets).
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -35,10 +40,31 @@ STREAM_MAX_RETRIES = 3
 STREAM_MAX_BATCHES = 50
 
 
+MessageListener = Callable[[list[dict[str, Any]]], None]
+
+
 class EventWorker(threading.Thread):
-    def __init__(self, queue_url: str, queue_arn: str, region: str, endpoint_url: str) -> None:
-        super().__init__(name="mediaport-event-worker", daemon=True)
+    """Lambda's SQS event source mapping: one queue, one function, batches of up to ten.
+
+    ``also_deliver``, when given, is handed every batch received too (after the function
+    had it, whatever it answered): the local scanner hears of new uploads this way, as
+    GuardDuty hears of them on AWS beside the upload queue (infra/local/scanner.py).
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        endpoint_url: str | None,
+        function: str = PROCESS_FUNCTION,
+        *,
+        also_deliver: MessageListener | None = None,
+    ) -> None:
+        super().__init__(name=f"mediaport-{function}-worker", daemon=True)
         self.queue_url, self.queue_arn, self.region = queue_url, queue_arn, region
+        self.function = function
+        self.also_deliver = also_deliver
         self.sqs = boto3.client("sqs", region_name=region, endpoint_url=endpoint_url)
         self._stopping = threading.Event()
 
@@ -50,14 +76,14 @@ class EventWorker(threading.Thread):
             try:
                 self.poll_once(wait_seconds=1)
             except Exception:  # keep draining: one bad poll must not stop the local stack
-                log.exception("event worker poll failed")
+                log.exception("%s worker poll failed", self.function)
                 self._stopping.wait(1)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
-        """Receive up to 10 messages and hand them to the process function as one batch."""
+        """Receive up to 10 messages and hand them to the function as one batch."""
         messages: list[dict[str, Any]] = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=SQS_BATCH_SIZE,
             WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
@@ -65,19 +91,23 @@ class EventWorker(threading.Thread):
         if not messages:
             return 0
         event = sqs_event(messages, self.queue_arn, self.region)
-        result = lambdas.invoke(PROCESS_FUNCTION, event) or {}
+        try:
+            result = lambdas.invoke(self.function, event) or {}
+        finally:
+            if self.also_deliver is not None:
+                self.also_deliver(messages)
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
+        for start in range(0, len(done), SQS_BATCH_SIZE):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(done[start : start + 10])
+                    for i, m in enumerate(done[start : start + SQS_BATCH_SIZE])
                 ],
             )
-        # Failed messages stay: SQS redelivers them after the visibility timeout and,
-        # after the fifth receive, its redrive policy moves them to the dead-letter queue.
+        # Failed messages stay: SQS redelivers them after the visibility timeout and, after
+        # the last receive the redrive policy allows, moves them to the dead-letter queue.
         return len(messages)
 
 

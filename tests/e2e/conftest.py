@@ -1,5 +1,6 @@
 """End-to-end tests: the real local stack (`python -m infra.local`), started once per
-session on free ports, reached over real HTTP."""
+session on free ports, reached over real HTTP. ``local_stack`` scans nothing;
+``scanning_stack`` is a second one with the stand-in scanner on (MEDIAPORT_SCAN=local)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from infra.local.child import run_local_stack
+from infra.local.config import LocalConfig
 from infra.local.tokens import issue_token
 from tests.e2e.browser import Demo, launch_chromium, open_demo
 
@@ -29,15 +31,16 @@ class LocalStack:
     api_url: str
     aws_endpoint: str
     log: Path
+    # The stack's own settings (its bucket, tables, region, scanning mode), as it runs.
+    config: LocalConfig
 
     def auth(self, user: str = "alice") -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(user)}"}
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    extra_env = {
+def _stack_env() -> dict[str, str]:
+    """What every test stack's functions read beyond the defaults: scopes and tiers."""
+    return {
         # The defaults stop at 100 MiB; large uploads (multipart, Uppy) go to this one.
         "MEDIAPORT_SCOPES": json.dumps({LARGE_SCOPE: LARGE_SCOPE_POLICY}),
         # The default tiers, plus the small one test_usage_race.py fills.
@@ -49,9 +52,30 @@ def local_stack() -> Iterator[LocalStack]:
             }
         ),
     }
-    with run_local_stack(ARTIFACTS / "local-stack.log", extra_env) as running:
+
+
+def _start(log_name: str, extra_env: dict[str, str]) -> Iterator[LocalStack]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with run_local_stack(ARTIFACTS / log_name, {**_stack_env(), **extra_env}) as running:
         config = running.config
-        yield LocalStack(config.api_url, config.aws_endpoint, running.log)
+        yield LocalStack(config.api_url, config.aws_endpoint, running.log, config)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    """The stack most tests share: scanning off (whatever a .env says), so an asset is
+    served as soon as it is READY."""
+    yield from _start("local-stack.log", {"MEDIAPORT_SCAN": "off"})
+
+
+@pytest.fixture(scope="session")
+def scanning_stack() -> Iterator[LocalStack]:
+    """A second stack with the stand-in scanner on (MEDIAPORT_SCAN=local: EICAR only) and
+    scan errors blocking, on ports of its own; started only by the tests that ask for it."""
+    yield from _start(
+        "local-stack-scanning.log",
+        {"MEDIAPORT_SCAN": "local", "MEDIAPORT_SCAN_ERROR_POLICY": "block"},
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import time
 import boto3
 import requests
 
-from infra.local.config import LocalConfig
 from tests import samples
 from tests.e2e.conftest import LocalStack
 
@@ -20,7 +19,7 @@ def _wait_until(condition, within_seconds: float = 30) -> None:
 
 
 def test_an_expired_rejected_asset_leaves_no_file_behind(local_stack: LocalStack) -> None:
-    config = LocalConfig()
+    config = local_stack.config
     s3 = boto3.client("s3", endpoint_url=local_stack.aws_endpoint, region_name=config.region)
     table = boto3.resource(
         "dynamodb", endpoint_url=local_stack.aws_endpoint, region_name=config.region

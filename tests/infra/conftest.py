@@ -14,8 +14,11 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from infra.constants import STACK_NAME
+from infra.processing import UploadProcessing
+from infra.scanning import MalwareScanning
 from infra.stack import MediaportStack
 from infra.storage import Storage
+from infra.transforms import TransformJobs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +49,25 @@ class Synth:
         assert isinstance(storage, Storage)
         return storage
 
+    @property
+    def processing(self) -> UploadProcessing:
+        processing = self.stack.node.find_child("Processing")
+        assert isinstance(processing, UploadProcessing)
+        return processing
+
+    @property
+    def jobs(self) -> TransformJobs:
+        jobs = self.stack.node.find_child("Transforms")
+        assert isinstance(jobs, TransformJobs)
+        return jobs
+
+    @property
+    def scanning(self) -> MalwareScanning | None:
+        """The GuardDuty wiring, when the stack was synthesized with scanning on."""
+        scanning = self.stack.node.try_find_child("Scanning")
+        assert scanning is None or isinstance(scanning, MalwareScanning)
+        return scanning
+
     def logical_id(self, construct: IConstruct) -> str:
         """The template key of a construct's CloudFormation resource."""
         cfn = construct.node.default_child
@@ -70,6 +92,12 @@ def synthesize(tmp_dir: Path, **context: Any) -> Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def scanning_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """scanning=guardduty, with the default scan-error policy (block)."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out-scanning"), scanning="guardduty")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 IGNORED_CHECKS = ("W3005",)
 
 
-def test_cfn_lint_reports_no_errors_or_warnings(synth: Synth, tmp_path: Path) -> None:
+def run_cfn_lint(synth: Synth, tmp_path: Path) -> None:
+    """cfn-lint over ``synth``'s template; fails the test on any error or warning."""
     template = tmp_path / "Mediaport.template.json"
     template.write_text(json.dumps(synth.template.to_json()))
     result = subprocess.run(
@@ -26,3 +27,7 @@ def test_cfn_lint_reports_no_errors_or_warnings(synth: Synth, tmp_path: Path) ->
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_reports_no_errors_or_warnings(synth: Synth, tmp_path: Path) -> None:
+    run_cfn_lint(synth, tmp_path)

@@ -89,6 +89,15 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     folders = functions.pop("folders")
     assert (folders["MemorySize"], folders["Timeout"]) == (512, 29)
     assert (expirer["MemorySize"], expirer["Timeout"]) == (256, 30)
+    # A release copies the original server-side (one CopyObject, up to 5 GB) within the
+    # HTTP API's 29 s.
+    admin = functions.pop("admin")
+    assert (admin["MemorySize"], admin["Timeout"]) == (512, 29)
+    # Decodes up to the pixel budget (as process_upload) and encodes AVIF: at least the
+    # processor's memory, a full vCPU or more.
+    transformer = functions.pop("transform_media")
+    assert transformer["MemorySize"] >= max(processor["MemorySize"], 1769)
+    assert transformer["Timeout"] == 60
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name
         assert 10 <= fn["Timeout"] <= 15, name

@@ -29,7 +29,9 @@ def test_the_external_idp_and_destroy_variant_is_clean_too(external_idp_synth: S
     assert describe(external_idp_synth) == []
 
 
-def test_every_acknowledgment_says_why(synth: Synth) -> None:
+@pytest.mark.parametrize("variant", ["synth", "scanning_synth"])
+def test_every_acknowledgment_says_why(variant: str, request: pytest.FixtureRequest) -> None:
+    synth: Synth = request.getfixturevalue(variant)
     key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     acknowledgments = [
         entry.data

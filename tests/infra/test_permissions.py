@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.routes import EVENT_FUNCTIONS, api_functions
 from tests.infra.conftest import Synth
+
+# Every Mediaport function of the default stack (pre_token exists only with tierTrigger).
+FUNCTIONS = (*api_functions(), *EVENT_FUNCTIONS)
 
 # The only actions AWS allows solely on Resource "*" that our roles use.
 RESOURCE_STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -54,6 +58,7 @@ def resource_names(synth: Synth) -> dict[str, str]:
         synth.logical_id(storage.folder_table): "folders",
         synth.logical_id(storage.attachment_table): "attachments",
         synth.logical_id(storage.bucket): "bucket",
+        synth.logical_id(synth.jobs.queue): "jobs",
     }
 
 
@@ -139,15 +144,19 @@ def test_presign_creates_assets_and_keeps_idempotency_records(synth: Synth) -> N
     }
 
 
-def test_media_reads_uploads_and_variants_and_deletes_only_uploads(synth: Synth) -> None:
+def test_media_reads_originals_and_variants_and_deletes_only_originals(synth: Synth) -> None:
     assert grants(synth, "media", "s3") == {
-        # PutObjectTagging: the pending tag goes back if the READY write fails.
+        # PutObjectTagging: the pending tag goes back if the READY write fails;
+        # GetObjectTagging: with scanning on, the scan's tag is kept when it goes.
         "bucket/media/*": {
             "s3:GetObject",
             "s3:DeleteObject",
+            "s3:GetObjectTagging",
             "s3:DeleteObjectTagging",
             "s3:PutObjectTagging",
         },
+        # An original an admin released: signed, and deleted with its asset.
+        "bucket/released/*": {"s3:GetObject", "s3:DeleteObject"},
         "bucket/derived/*": {"s3:GetObject"},
         "bucket": {"s3:ListBucket"},
     }
@@ -193,9 +202,11 @@ def test_attachments_attaches_in_one_transaction_and_only_reads_what_it_shows(
             "dynamodb:DeleteItem",
         },
     }
-    # Short-lived GET URLs of originals and variants: it writes no object.
+    # Short-lived GET URLs of originals (uploaded or released) and variants: it writes
+    # no object.
     assert grants(synth, "attachments", "s3") == {
         "bucket/media/*": {"s3:GetObject"},
+        "bucket/released/*": {"s3:GetObject"},
         "bucket/derived/*": {"s3:GetObject"},
     }
 
@@ -226,6 +237,7 @@ def test_process_upload_reads_uploads_and_writes_only_variants(synth: Synth) -> 
         "bucket/media/*": {
             "s3:GetObject",
             "s3:DeleteObject",
+            "s3:GetObjectTagging",
             "s3:DeleteObjectTagging",
             "s3:PutObjectTagging",
         },
@@ -247,6 +259,8 @@ def test_expire_assets_only_deletes_the_files_of_expired_records(synth: Synth) -
     assert grants(synth, "expire_assets", "s3") == {
         # An expiring PENDING record's multipart upload is aborted with it.
         "bucket/media/*": {"s3:DeleteObject", "s3:AbortMultipartUpload"},
+        # A purged asset's original may be one an admin released.
+        "bucket/released/*": {"s3:DeleteObject"},
         "bucket/derived/*": {"s3:DeleteObject"},
         "bucket": {"s3:ListBucket"},
     }
@@ -278,6 +292,7 @@ def test_multipart_works_on_uploads_under_media_only(synth: Synth) -> None:
             "s3:AbortMultipartUpload",
             "s3:GetObject",
             "s3:DeleteObject",
+            "s3:GetObjectTagging",
             "s3:DeleteObjectTagging",
         },
         "bucket": {"s3:ListBucket"},
@@ -303,12 +318,14 @@ def test_multipart_works_on_uploads_under_media_only(synth: Synth) -> None:
 def test_direct_upload_writes_and_verifies_uploads_under_media_only(synth: Synth) -> None:
     assert grants(synth, "direct_upload", "s3") == {
         # PutObject (tagged pending: PutObjectTagging) the bytes the request carried; then
-        # verify as confirm does: read, untag, delete when rejected, retag if READY fails.
+        # verify as confirm does: read, untag (keeping the scan's tag, which it reads),
+        # delete when rejected, retag if READY fails.
         "bucket/media/*": {
             "s3:PutObject",
             "s3:PutObjectTagging",
             "s3:GetObject",
             "s3:DeleteObject",
+            "s3:GetObjectTagging",
             "s3:DeleteObjectTagging",
         },
         "bucket": {"s3:ListBucket"},
@@ -335,6 +352,7 @@ def test_uppy_keeps_sessions_and_works_on_uploads_under_media_only(synth: Synth)
             "s3:AbortMultipartUpload",
             "s3:GetObject",
             "s3:DeleteObject",
+            "s3:GetObjectTagging",
             "s3:DeleteObjectTagging",
         },
         "bucket": {"s3:ListBucket"},
@@ -387,15 +405,32 @@ def test_no_role_reaches_every_index_of_a_table(synth: Synth) -> None:
         "attachments",
         "process_upload",
         "expire_assets",
+        "transforms",
+        "transform_media",
+        "scan_result",
+        "admin",
     ):
         for resource in grants(synth, function, "dynamodb"):
             assert not resource.endswith("/index/*"), (function, resource)
 
 
-def test_only_process_upload_consumes_the_queue(synth: Synth) -> None:
-    for function in ("health", "presign", "media", "process_upload"):
+def test_only_the_queue_workers_consume_a_queue(synth: Synth) -> None:
+    for function in ("health", "presign", "media", "process_upload", "transform_media"):
         sqs = {a for s in policy_of(synth, function) for a in as_list(s["Action"]) if "sqs:" in a}
-        assert bool(sqs) == (function == "process_upload"), function
+        assert ("sqs:ReceiveMessage" in sqs) == (
+            function in ("process_upload", "transform_media")
+        ), function
+
+
+def test_only_transforms_admin_and_scan_result_send_jobs(synth: Synth) -> None:
+    senders = {
+        function
+        for function in FUNCTIONS
+        if "sqs:SendMessage" in grants(synth, function, "sqs").get("jobs", set())
+    }
+    assert senders == {"transforms", "admin", "scan_result"}
+    for function in senders:
+        assert grants(synth, function, "sqs") == {"jobs": {"sqs:SendMessage"}}, function
 
 
 def test_reconcile_usage_reads_assets_and_corrects_only_usage_rows(synth: Synth) -> None:

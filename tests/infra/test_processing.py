@@ -9,11 +9,9 @@ from tests.infra.conftest import Synth
 
 def queues(synth: Synth) -> tuple[dict, dict]:
     """(upload queue, dead-letter queue) properties."""
-    all_queues = synth.resources_of_type("AWS::SQS::Queue")
-    (main_id,) = (k for k, q in all_queues.items() if "RedrivePolicy" in q["Properties"])
-    dlq_arn = all_queues[main_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
-    dlq_id = dlq_arn["Fn::GetAtt"][0]
-    return all_queues[main_id]["Properties"], all_queues[dlq_id]["Properties"]
+    main = synth.resource_of(synth.processing.queue)["Properties"]
+    dlq_id = main["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    return main, synth.resources[dlq_id]["Properties"]
 
 
 def process_function(synth: Synth) -> dict:
@@ -66,7 +64,11 @@ def test_queues_refuse_requests_without_tls(synth: Synth) -> None:
 def test_the_processor_reports_failed_items_not_whole_batches(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
+        {
+            "EventSourceArn": {"Fn::GetAtt": [synth.logical_id(synth.processing.queue), "Arn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 10,
+        },
     )
 
 

@@ -111,7 +111,7 @@ def _index(name: str, partition: str, sort: str) -> dict[str, object]:
     }
 
 
-def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_status_and_library(
+def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_status_library_quarantine(
     synth: Synth,
 ) -> None:
     table = synth.resource_of(synth.storage.table)["Properties"]
@@ -121,6 +121,8 @@ def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_status_and_libr
         _index("byFolder", "folderShelf", "createdAt"),
         _index("byOwner", "userId", "createdAt"),
         _index("byOwnerStatus", "userId", "statusCreatedAt"),
+        # The admin's quarantine list: sparse, every user's QUARANTINED assets.
+        _index("byQuarantine", "quarantine", "createdAt"),
         # The library: a shelf is the owner's library ("{userId}") or trash.
         _index("byShelf", "shelf", "createdAt"),
         _index("byShelfName", "shelf", "nameKey"),
@@ -137,6 +139,7 @@ def test_the_asset_table_is_keyed_by_asset_and_listable_by_owner_status_and_libr
         "nameKey": "S",
         "folderShelf": "S",
         "typeShelf": "S",
+        "quarantine": "S",
     }
 
 

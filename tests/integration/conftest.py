@@ -19,7 +19,7 @@ from infra.local.gateway import Gateway
 from infra.local.provision import provision
 from infra.local.tokens import issue_token
 from mediaport import idempotency
-from mediaport.adapters import storage
+from mediaport.adapters import jobs, storage
 from mediaport.config import get_settings
 from mediaport.services import current_services
 
@@ -102,6 +102,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     storage.s3_client.cache_clear()
+    jobs.sqs_client.cache_clear()
     idempotency.clear_stores()
     keep_aws_promises()
     with mock_aws():

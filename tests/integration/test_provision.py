@@ -158,6 +158,7 @@ def test_the_local_asset_table_is_the_deployed_one(synth: Synth, local: dict[str
         "byFolder",
         "byOwner",
         "byOwnerStatus",
+        "byQuarantine",
         "byShelf",
         "byShelfName",
         "byShelfSize",

@@ -38,6 +38,7 @@ from mediaport.errors import (
     ScopeNotAllowed,
 )
 from mediaport.keys import is_asset_id
+from mediaport.library import require_served
 from mediaport.model import Asset, AssetStatus, Transition, utcnow
 from mediaport.model.attachments import AVATAR, AttachmentLimitReached, EntityType
 from mediaport.names import ENV_ATTACHMENT_TABLE_NAME
@@ -151,7 +152,7 @@ def entity_media(
     return [
         (attachment, assets[attachment.asset_id])
         for attachment in attached
-        if attachment.asset_id in assets and assets[attachment.asset_id].status is AssetStatus.READY
+        if attachment.asset_id in assets and assets[attachment.asset_id].served
     ]
 
 
@@ -194,7 +195,7 @@ def avatar_of(services: Services, user_id: str) -> Asset:
     """A user's avatar (READY); 404 when they have none. Anyone signed in may read it."""
     _entity, current = _table(services).of_entity(AVATAR, user_id)
     asset = services.assets.get(current[0].asset_id) if current else None
-    if asset is None or asset.status is not AssetStatus.READY:
+    if asset is None or not asset.served:
         raise AvatarNotFound(f"user {user_id} has no avatar")
     return asset
 
@@ -259,6 +260,7 @@ def _require_attachable(asset: Asset, kind: EntityType, entity_type: str) -> Non
         raise AssetNotReady(
             f"asset {asset.asset_id} is {asset.status.value}; only READY assets are attached"
         )
+    require_served(asset)
     if not kind.allows(asset.scope):
         allowed = sorted(kind.scopes)
         raise ScopeNotAllowed(

@@ -10,6 +10,7 @@ resources.
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +82,16 @@ class Settings(BaseSettings):
     # Entity types that replace or add to the defaults (post, avatar, vehicle), e.g.
     # {"listing": {"scopes": ["GENERIC"], "maxAttachments": 20}} (docs/attachments.md).
     entity_types: dict[str, EntityType] = Field(default_factory=dict)
+    # transforms and admin: the jobs queue that feeds transform_media.
+    jobs_queue_url: str | None = None
+    # Requested variants (resize, crop, optimize) one asset may have.
+    max_variants: int = Field(default=20, ge=1, le=100)
+    # Malware scanning: off, guardduty (AWS) or local (the local stack's EICAR stand-in).
+    # On, a READY asset is served only once its scan is clean (docs/scanning.md).
+    scan: Literal["off", "guardduty", "local"] = "off"
+    # A scan that could not be done (UNSUPPORTED, ACCESS_DENIED, FAILED): block keeps the
+    # asset QUARANTINED until an admin releases it; serve serves it as if clean.
+    scan_error_policy: Literal["block", "serve"] = "block"
 
     @model_validator(mode="after")
     def _default_tier_exists(self) -> Settings:
@@ -100,6 +111,10 @@ class Settings(BaseSettings):
     def entity_type_table(self) -> dict[str, EntityType]:
         """Every entity type of this deployment: the defaults and the configured ones."""
         return entity_type_table(self.entity_types)
+
+    @property
+    def scanning(self) -> bool:
+        return self.scan != "off"
 
     def tier_of(self, claimed: str | None) -> str:
         """The caller's tier: the claimed one when it exists, else the default."""

@@ -331,3 +331,60 @@ class AttachmentNotFound(MediaportError):
 
 class AvatarNotFound(MediaportError):
     status, slug, title = 404, "avatar-not-found", "The user has no avatar"
+
+
+class AssetNotServed(MediaportError):
+    """With scanning on, an asset is served (URLs, attachments, variants) only once its
+    scan is clean; a quarantined one not until an admin releases it."""
+
+    status, slug, title = 409, "asset-not-served", "The asset is not served"
+
+
+class NotAnImage(MediaportError):
+    """Image operations work on images (JPEG, PNG, WebP, GIF) only."""
+
+    status, slug, title = 409, "not-an-image", "The asset is not an image"
+
+
+class CropOutsideImage(InvalidRequest):
+    """A crop rectangle that is not inside the (oriented) image."""
+
+    slug, title = "crop-outside-image", "The crop is not inside the image"
+
+
+class VariantLimitExceeded(MediaportError):
+    """A variant that would break a limit: ``limit`` names which (``max-variants``,
+    ``max-output-edge``, ``max-image-pixels``)."""
+
+    status, slug, title = 422, "variant-limit-exceeded", "The variant would break a limit"
+
+    def __init__(self, detail: str, *, limit: str, maximum: int) -> None:
+        super().__init__(detail)
+        self.limit, self.maximum = limit, maximum
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "limit": self.limit, "maximum": self.maximum}
+
+
+class VariantNotFound(MediaportError):
+    status, slug, title = 404, "variant-not-found", "No such variant"
+
+
+class AssetNotQuarantined(MediaportError):
+    """Only a QUARANTINED asset can be released."""
+
+    status, slug, title = 409, "asset-not-quarantined", "The asset is not quarantined"
+
+
+class JobsUnavailable(MediaportError):
+    """The jobs queue could not take the work (an outage: the same request may succeed)."""
+
+    status, slug, title = 503, "jobs-unavailable", "The jobs queue is temporarily unavailable"
+    retry_after = 5
+
+
+class AssetQuarantined(MediaportError):
+    """The upload settled, and the malware scan had already found a threat (or could not
+    scan it, under the block policy): it is QUARANTINED, never served."""
+
+    status, slug, title = 422, "asset-quarantined", "The file was quarantined"

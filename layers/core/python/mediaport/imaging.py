@@ -32,6 +32,16 @@ _IMAGE_FILES: dict[str, type[ImageFile.ImageFile]] = {
 PILLOW_FORMATS = {media_type: opener.format for media_type, opener in _IMAGE_FILES.items()}
 EXIF_ORIENTATION = 0x0112
 TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+# The transpose that turns the stored pixels upright, by EXIF orientation.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 # How much memory the integrity check may spend decoding a first frame. Verification
 # runs in the API function (confirm, 512 MB) as well as in process_upload, and must reach

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from mediaport.names import DERIVED_PREFIX, PENDING_TAG_KEY, PENDING_TAG_VALUE, UPLOAD_PREFIX
+from mediaport.names import (
+    DERIVED_PREFIX,
+    PENDING_TAG_KEY,
+    PENDING_TAG_VALUE,
+    RELEASED_PREFIX,
+    UPLOAD_PREFIX,
+)
 from mediaport.policy import EXTENSIONS
 
 MAX_FILENAME_LENGTH = 100
@@ -58,6 +64,20 @@ def build_variant_key(user_id: str, asset_id: str, checksum: str, name: str) -> 
     changes (it may be cached for good).
     """
     return f"{variant_folder(user_id, asset_id, checksum)}{name}.webp"
+
+
+def build_requested_variant_key(
+    user_id: str, asset_id: str, checksum: str, stem: str, extension: str
+) -> str:
+    """``derived/{userId}/{assetId}/{checksum}/{stem}.{ext}``: a variant made on request,
+    its stem naming the parameters (so its content never changes either)."""
+    return f"{variant_folder(user_id, asset_id, checksum)}{stem}.{extension}"
+
+
+def build_released_key(user_id: str, asset_id: str, filename: str) -> str:
+    """``released/{userId}/{assetId}/{filename}``: where an admin's release copies a
+    quarantined original (outside the scanned and guarded ``media/``)."""
+    return f"{RELEASED_PREFIX}{_safe_segment(user_id)}/{asset_id}/{filename}"
 
 
 def variant_prefix(user_id: str, asset_id: str) -> str:

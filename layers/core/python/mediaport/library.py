@@ -24,6 +24,7 @@ from mediaport.errors import (
     AssetNotDeleted,
     AssetNotFound,
     AssetNotReady,
+    AssetNotServed,
     AssetPurged,
     EditConflict,
     FolderExists,
@@ -120,9 +121,10 @@ def delete_asset(services: Services, user_id: str, asset_id: str, *, detach: boo
         asset = owned_asset(services, user_id, asset_id, deleted=True)
         if asset.status is AssetStatus.DELETED:
             return  # deleted already: the same outcome
-        if asset.status is not AssetStatus.READY:
+        if asset.status not in (AssetStatus.READY, AssetStatus.QUARANTINED):
             raise AssetNotReady(
-                f"asset {asset_id} is {asset.status.value}; only READY assets are deleted"
+                f"asset {asset_id} is {asset.status.value}; only READY (or QUARANTINED) "
+                "assets are deleted"
             )
         alongside: list[TransactionItem] = []
         attachments = services.attachments
@@ -166,14 +168,18 @@ def restore_asset(services: Services, user_id: str, asset_id: str, tier: str) ->
     for _attempt in range(_ATTEMPTS):
         asset = owned_asset(services, user_id, asset_id, deleted=True, purged=True)
         if asset.status is not AssetStatus.DELETED:
-            if asset.status is AssetStatus.READY:
+            if asset.status in (AssetStatus.READY, AssetStatus.QUARANTINED):
                 return asset  # restored already
             raise AssetNotDeleted(f"asset {asset_id} is {asset.status.value}, not in the trash")
         now = utcnow()
         if not asset.restorable(now):
             raise AssetPurged(f"asset {asset_id} was in the trash too long and is purged")
         usage.require_room(services, user_id, tier, asset.size, what="restore")
-        transition = replace(asset.restore(now=now), quota=usage.quota_of_tier(services, tier))
+        blocking = services.settings.scan_error_policy == "block"
+        transition = replace(
+            asset.restore(now=now, block_scan_errors=blocking),
+            quota=usage.quota_of_tier(services, tier),
+        )
         try:
             restored = services.assets.apply(transition)
         except NoRoom:
@@ -184,6 +190,15 @@ def restore_asset(services: Services, user_id: str, asset_id: str, tier: str) ->
             usage.follow_warnings(services, user_id, tier)
             return restored
     raise EditConflict(f"asset {asset_id} kept changing; retry the restore")
+
+
+def require_served(asset: Asset) -> None:
+    """409 for a READY asset still waiting for its malware scan."""
+    if not asset.served:
+        raise AssetNotServed(
+            f"asset {asset.asset_id} is served once its malware scan is done "
+            f"(scanStatus {asset.scan_status.value if asset.scan_status else 'PENDING'})"
+        )
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,7 @@ def download(services: Services, user_id: str, asset_id: str) -> Download:
     asset = owned_asset(services, user_id, asset_id)
     if asset.status is not AssetStatus.READY:
         raise AssetNotReady(f"asset {asset_id} is {asset.status.value}; nothing to download")
+    require_served(asset)
     expires_in = services.settings.download_expires_seconds
     url = storage.presign_download(
         asset.bucket, asset.key, expires_in, asset.original_filename, asset.mime_type

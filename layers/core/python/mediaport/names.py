@@ -17,6 +17,19 @@ DERIVED_PREFIX = "derived/"
 PENDING_TAG_KEY = "mediaport-upload"
 PENDING_TAG_VALUE = "pending"
 
+# Where an admin's release copies a quarantined original: outside UPLOAD_PREFIX, so the
+# bucket policy that denies reading unscanned or infected bytes there does not apply, no
+# event is sent and GuardDuty does not scan it again (docs/scanning.md).
+RELEASED_PREFIX = "released/"
+
+# GuardDuty Malware Protection for S3 tags each scanned object with this key; the bucket
+# policy serves media/ only when it says NO_THREATS_FOUND (and, with the scan-error policy
+# "serve", when the scan could not be done).
+SCAN_TAG_KEY = "GuardDutyMalwareScanStatus"
+SCAN_CLEAN_TAG_VALUE = "NO_THREATS_FOUND"
+SCAN_INFECTED_TAG_VALUE = "THREATS_FOUND"
+SCAN_ERROR_TAG_VALUES = ("UNSUPPORTED", "ACCESS_DENIED", "FAILED")
+
 # A lifecycle rule aborts multipart uploads not completed within this many days of their
 # start; the multipart routes tell clients so (their upload's expiresAt).
 ABORT_INCOMPLETE_MULTIPART_DAYS = 1
@@ -51,6 +64,12 @@ FOLDER_INDEX_PARTITION_KEY = "folderShelf"
 # One type category of a shelf ("{shelf}|{category}"), newest first.
 TYPE_INDEX_NAME = "byType"
 TYPE_INDEX_PARTITION_KEY = "typeShelf"
+# Every quarantined asset, of every user, newest first (the admin's list): sparse, the
+# attribute is set ("QUARANTINED") only while the asset is.
+QUARANTINE_INDEX_NAME = "byQuarantine"
+QUARANTINE_INDEX_PARTITION_KEY = "quarantine"
+QUARANTINE_INDEX_SORT_KEY = "createdAt"
+QUARANTINED = "QUARANTINED"
 
 # --- DynamoDB: the usage table (one row per user and dimension) --------------------------
 USAGE_PARTITION_KEY = "userId"
@@ -92,6 +111,16 @@ ENV_ATTACHMENT_TABLE_NAME = "MEDIAPORT_ATTACHMENT_TABLE_NAME"
 ENV_RECONCILE_FIX = "MEDIAPORT_RECONCILE_FIX"
 # uppy only: the upload-session table.
 ENV_SESSION_TABLE_NAME = "MEDIAPORT_SESSION_TABLE_NAME"
+# transforms and admin: the jobs queue that feeds transform_media (requested variants, and
+# the variants of a released asset).
+ENV_JOBS_QUEUE_URL = "MEDIAPORT_JOBS_QUEUE_URL"
+# Malware scanning: off, guardduty or local; and what a scan that could not be done means
+# (block: quarantined until an admin releases it; serve: served as if clean).
+ENV_SCAN = "MEDIAPORT_SCAN"
+ENV_SCAN_ERROR_POLICY = "MEDIAPORT_SCAN_ERROR_POLICY"
+# transform_media: the jobs queue's maxReceiveCount (a name of its own: locally every
+# function shares one environment, and the two queues differ).
+ENV_JOBS_MAX_RECEIVE_COUNT = "MEDIAPORT_JOBS_MAX_RECEIVE_COUNT"
 # process_upload: the upload queue's maxReceiveCount, so it knows a delivery is the last.
 ENV_MAX_RECEIVE_COUNT = "MEDIAPORT_MAX_RECEIVE_COUNT"
 

@@ -39,6 +39,7 @@ from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Varian
 from mediaport.observability import logger
 from mediaport.policy import IMAGE_TYPES
 from mediaport.rendering import render_image
+from mediaport.scanning import scan_tags, verdict_from_tags
 from mediaport.services import Services
 from mediaport.settlement import (
     counted,
@@ -138,7 +139,7 @@ def process_uploaded_object(
         else:
             # The same bytes again (a presigned POST form re-sent): they came with the
             # pending tag, which would let the lifecycle rule expire a READY original.
-            storage.clear_tags(bucket, key)
+            storage.clear_tags(bucket, key, keep=scan_tags(services.settings))
     elif asset.status is AssetStatus.REJECTED:
         # Nothing of a REJECTED asset is kept. Deleting again is what makes the cleanup
         # of an earlier delivery (or of the settling write) complete when it was cut off.
@@ -155,7 +156,7 @@ def process_uploaded_object(
     if asset.status is AssetStatus.REJECTED:
         return Outcome.REJECTED
     if asset.status is AssetStatus.READY and asset.processing is Processing.PENDING:
-        return _make_variants(services, asset, attempt)
+        return make_thumbnails(services, asset, attempt)
     return Outcome.READY if asset.status is AssetStatus.READY else Outcome.IGNORED
 
 
@@ -215,12 +216,18 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
             return rejected
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
-        storage.clear_tags(asset.bucket, asset.key)
+        settings = services.settings
+        kept = storage.clear_tags(asset.bucket, asset.key, keep=scan_tags(settings))
         try:
             updated = counted(
                 services,
                 asset,
-                asset.accept_overwrite(outcome, initial_processing(outcome.mime_type)),
+                asset.accept_overwrite(
+                    outcome,
+                    initial_processing(outcome.mime_type),
+                    verdict_from_tags(kept, settings),
+                    scanning=settings.scanning,
+                ),
             )
         except NoRoom:
             # Larger new bytes the tier has no room for: like bytes that fail, they go.
@@ -233,7 +240,7 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
     return services.assets.get(asset.asset_id) or asset
 
 
-def _make_variants(services: Services, asset: Asset, attempt: Attempt) -> Outcome:
+def make_thumbnails(services: Services, asset: Asset, attempt: Attempt) -> Outcome:
     """Decode the verified bytes once, write the WebP variants, record them (once).
 
     On the last delivery, processing is marked FAILED first: if this run crashes or is

@@ -1,5 +1,5 @@
 """The variant pipeline: decode a verified image once, then make its WebP variants, a
-placeholder and its dominant colour. Metadata never reaches a variant."""
+placeholder and its dominant colour, in sRGB. Metadata never reaches a variant."""
 
 from __future__ import annotations
 
@@ -12,30 +12,23 @@ from typing import IO
 
 from PIL import Image
 
+from mediaport.color import to_srgb
 from mediaport.imaging import (
     EXIF_ORIENTATION,
     TRANSPOSING_ORIENTATIONS,
+    UPRIGHT,
     UnreadableImage,
     open_image,
 )
+from mediaport.model.variants import THUMBNAIL_QUALITY, THUMBNAIL_SIZES
 
 # Thumbnail sizes: name → the longest edge in pixels. Largest first: each is made from
 # the one before it, so the full-size image is resampled only once.
-VARIANT_SIZES: dict[str, int] = {"1024": 1024, "512": 512, "128": 128}
+VARIANT_SIZES: dict[str, int] = THUMBNAIL_SIZES
 PLACEHOLDER_EDGE = 16
-WEBP_QUALITY = 80
+WEBP_QUALITY = THUMBNAIL_QUALITY
 WEBP_METHOD = 4  # libwebp's default effort: the speed/size balance libvips uses too
 _PLACEHOLDER_QUALITY = 40
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
 @dataclass(frozen=True)
@@ -66,8 +59,9 @@ def render_image(
 ) -> Rendition:
     """Decode once (as small as the largest variant allows), then make every WebP variant.
 
-    Metadata never reaches a variant: EXIF (with GPS), XMP, ICC and comments are dropped.
-    A corrupt image raises ``UnreadableImage``.
+    An ICC-tagged image is converted to sRGB before it is resized (``color.to_srgb``).
+    Metadata never reaches a variant: EXIF (with GPS), XMP, the ICC profile (once applied)
+    and comments are dropped. A corrupt image raises ``UnreadableImage``.
     """
     # The caller owns ``file``; the image is not closed here because, for RGB images,
     # ``source`` below is the decoded image itself (no copy of a large bitmap).
@@ -82,13 +76,13 @@ def render_image(
             scale = min(1.0, largest / max(stored_width, stored_height))
             image.draft(None, (_ceil(stored_width * scale), _ceil(stored_height * scale)))
         image.load()  # the first frame of an animation
-        source = _displayable(image)
+        source = to_srgb(image)
     except UnreadableImage:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
 
-    transpose = _TRANSPOSE.get(orientation)
+    transpose = UPRIGHT.get(orientation)
     width, height = (
         (stored_height, stored_width)
         if orientation in TRANSPOSING_ORIENTATIONS
@@ -167,21 +161,6 @@ def dominant_color(image: Image.Image) -> str:
     palette = palette_image.getpalette() or [255, 255, 255]
     red, green, blue = palette[index * 3 : index * 3 + 3]
     return f"#{red:02x}{green:02x}{blue:02x}"
-
-
-def _displayable(image: Image.Image) -> Image.Image:
-    """RGB, or RGBA when the image has any transparency; 16-bit and CMYK brought to 8-bit RGB."""
-    mode = image.mode
-    if mode in _SIXTEEN_BIT_MODES:
-        # Pillow's I→L conversion clips at 255; scale the 16-bit range down instead.
-        return image.convert("I").point(lambda value: value * (1 / 256)).convert("RGB")
-    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        mode in ("P", "L", "RGB", "1") and "transparency" in image.info
-    ):
-        return image.convert("RGBA")
-    if mode == "RGB":
-        return image
-    return image.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB…
 
 
 def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:

@@ -21,6 +21,7 @@ from mediaport.keys import variant_prefix
 from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Transition, utcnow
 from mediaport.observability import logger, metrics
 from mediaport.policy import IMAGE_TYPES, scope_table
+from mediaport.scanning import scan_tags, verdict_from_tags
 from mediaport.services import Services
 from mediaport.verification import Rejection, VerifiedObject, verify_stored_object
 
@@ -125,18 +126,24 @@ def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
             return Settlement(rejected, transitioned=True)
     else:
         # Untag first: a READY asset whose object still carried the pending tag would be
-        # expired by the lifecycle rule; an untagged PENDING one is only kept longer.
-        storage.clear_tags(asset.bucket, asset.key)
+        # expired by the lifecycle rule; an untagged PENDING one is only kept longer. With
+        # scanning on, the scan's tag stays, and says the result if the scan is done.
+        settings = services.settings
+        kept = storage.clear_tags(asset.bucket, asset.key, keep=scan_tags(settings))
+        transition = asset.mark_ready(
+            outcome,
+            initial_processing(outcome.mime_type),
+            verdict_from_tags(kept, settings),
+            scanning=settings.scanning,
+        )
         try:
-            ready = counted(
-                services, asset, asset.mark_ready(outcome, initial_processing(outcome.mime_type))
-            )
+            ready = counted(services, asset, transition)
         except NoRoom:
             return reject_for_quota(services, asset)
         except BaseException:
             # The asset is still PENDING: give the lifecycle rule its claim on the object
             # back, or nothing would ever remove it once the record expires.
-            _restore_pending_tag(asset)
+            _restore_pending_tag(asset, scan_tags(settings))
             raise
         if ready is not None:
             count_transition(ready)
@@ -145,9 +152,9 @@ def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
     return Settlement(current or asset, transitioned=False)
 
 
-def _restore_pending_tag(asset: Asset) -> None:
+def _restore_pending_tag(asset: Asset, keep: tuple[str, ...]) -> None:
     try:
-        storage.tag_pending(asset.bucket, asset.key)
+        storage.tag_pending(asset.bucket, asset.key, keep)
     except StorageUnavailable:
         # The original failure is the one to report; if the record then expires, the
         # asset table's TTL stream removes the object (functions/expire_assets).

@@ -15,7 +15,12 @@ from typing import Literal
 
 from mediaport import usage
 from mediaport.adapters import storage
-from mediaport.errors import AssetNotPending, InvalidRequest, VerificationFailed
+from mediaport.errors import (
+    AssetNotPending,
+    AssetQuarantined,
+    InvalidRequest,
+    VerificationFailed,
+)
 from mediaport.keys import build_object_key, pending_tagging, sanitize_filename
 from mediaport.library import owned_asset
 from mediaport.model import Asset, AssetStatus, RejectReason, utcnow
@@ -187,6 +192,11 @@ def require_ready(settlement: Settlement) -> Asset:
         raise VerificationFailed(
             (asset.reject_reason or RejectReason.UNRECOGNIZED_TYPE).value,
             asset.reject_detail or "the uploaded file was rejected",
+        )
+    if asset.status is AssetStatus.QUARANTINED:
+        raise AssetQuarantined(
+            f"asset {asset.asset_id} is QUARANTINED: its malware scan says "
+            f"{asset.scan_result or 'it cannot be served'}; an admin may release it"
         )
     raise AssetNotPending(f"asset {asset.asset_id} is {asset.status.value} and cannot be confirmed")
 

@@ -174,14 +174,14 @@ def read_object(bucket: str, key: str, etag: str) -> bytes:
 VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
-def put_variant(bucket: str, key: str, webp: bytes) -> None:
-    """Store a derived WebP image (under ``derived/``, which does not notify)."""
+def put_variant(bucket: str, key: str, data: bytes, media_type: str = "image/webp") -> None:
+    """Store a derived image (under ``derived/``, which does not notify)."""
     try:
         s3_client().put_object(
             Bucket=bucket,
             Key=key,
-            Body=webp,
-            ContentType="image/webp",
+            Body=data,
+            ContentType=media_type,
             CacheControl=VARIANT_CACHE_CONTROL,
         )
     except (ClientError, BotoCoreError) as error:
@@ -222,32 +222,82 @@ def delete_prefix(bucket: str, prefix: str, keep_prefix: str | None = None) -> i
     return deleted
 
 
-def tag_pending(bucket: str, key: str) -> None:
-    """Put the pending-upload tag back (its asset did not become READY after all)."""
+def tag_pending(bucket: str, key: str, keep: tuple[str, ...] = ()) -> None:
+    """Put the pending-upload tag back (its asset did not become READY after all), and
+    keep the object's tags named in ``keep`` (the malware scan's, when scanning is on)."""
+    pending = {names.PENDING_TAG_KEY: names.PENDING_TAG_VALUE}
     try:
-        s3_client().put_object_tagging(
+        kept = _tags_of(bucket, key, keep) if keep else {}
+        _put_tags(bucket, key, {**kept, **pending})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return
+        raise _unavailable("tag", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("tag", key, error) from error
+
+
+def clear_tags(bucket: str, key: str, keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """Remove an object's tags (the pending-upload tag the lifecycle rule expires on) but
+    those named in ``keep``; what was kept.
+
+    Without ``keep`` this is one DeleteObjectTagging. With it, the tags are read and the
+    kept ones written back (S3 has no conditional tagging: a tag written by someone else
+    between the two calls would be lost, so only pass ``keep`` when scanning is on).
+    """
+    try:
+        if not keep:
+            s3_client().delete_object_tagging(Bucket=bucket, Key=key)
+            return {}
+        kept = _tags_of(bucket, key, keep)
+        if kept:
+            _put_tags(bucket, key, kept)
+        else:
+            s3_client().delete_object_tagging(Bucket=bucket, Key=key)
+        return kept
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return {}
+        raise _unavailable("untag", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("untag", key, error) from error
+
+
+def _tags_of(bucket: str, key: str, names_: tuple[str, ...]) -> dict[str, str]:
+    tag_set = s3_client().get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    return {tag["Key"]: tag["Value"] for tag in tag_set if tag["Key"] in names_}
+
+
+def _put_tags(bucket: str, key: str, tags: dict[str, str]) -> None:
+    s3_client().put_object_tagging(
+        Bucket=bucket,
+        Key=key,
+        Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+    )
+
+
+def copy_object(bucket: str, source_key: str, target_key: str, etag: str) -> str:
+    """Copy the object (still the bytes whose ETag is ``etag``) to ``target_key``, without
+    its tags; the copy's ETag. ``ObjectChanged`` when the source is gone or replaced.
+
+    One CopyObject: up to 5 GB (a larger object would need a multipart copy).
+    """
+    try:
+        response = s3_client().copy_object(
             Bucket=bucket,
-            Key=key,
-            Tagging={"TagSet": [{"Key": names.PENDING_TAG_KEY, "Value": names.PENDING_TAG_VALUE}]},
+            Key=target_key,
+            CopySource={"Bucket": bucket, "Key": source_key},
+            CopySourceIfMatch=etag,
+            TaggingDirective="REPLACE",
+            MetadataDirective="COPY",
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
-            return
-        raise _unavailable("tag", key, error) from error
+        if _code(error) in _MISSING | _REPLACED:
+            raise ObjectChanged(source_key) from error
+        raise _unavailable("copy", source_key, error) from error
     except BotoCoreError as error:
-        raise _unavailable("tag", key, error) from error
-
-
-def clear_tags(bucket: str, key: str) -> None:
-    """Remove an object's tags (the pending-upload tag the lifecycle rule expires on)."""
-    try:
-        s3_client().delete_object_tagging(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
-            return
-        raise _unavailable("untag", key, error) from error
-    except BotoCoreError as error:
-        raise _unavailable("untag", key, error) from error
+        raise _unavailable("copy", source_key, error) from error
+    return str(response["CopyObjectResult"]["ETag"]).strip('"')
 
 
 def presign_put(

@@ -119,6 +119,15 @@ class _TypeIndex(GlobalSecondaryIndex["AssetRecord"]):
     created_at = UnicodeAttribute(range_key=True, attr_name=names.SHELF_INDEX_SORT_KEY)
 
 
+class _QuarantineIndex(GlobalSecondaryIndex["AssetRecord"]):
+    class Meta:
+        index_name = names.QUARANTINE_INDEX_NAME
+        projection = AllProjection()
+
+    quarantine = UnicodeAttribute(hash_key=True, attr_name=names.QUARANTINE_INDEX_PARTITION_KEY)
+    created_at = UnicodeAttribute(range_key=True, attr_name=names.QUARANTINE_INDEX_SORT_KEY)
+
+
 class AssetRecord(Model):
     """The stored shape of an asset (attribute names as in DESIGN §3)."""
 
@@ -172,6 +181,20 @@ class AssetRecord(Model):
     dominant_color = UnicodeAttribute(null=True, attr_name="dominantColor")
     placeholder = UnicodeAttribute(null=True)
     variants: MapAttribute[str, Any] = MapAttribute(null=True)
+    requested_variants: MapAttribute[str, Any] = MapAttribute(
+        null=True, attr_name="requestedVariants"
+    )
+    original_size = NumberAttribute(null=True, attr_name="originalSize")
+    optimized_size = NumberAttribute(null=True, attr_name="optimizedSize")
+    compression_ratio = NumberAttribute(null=True, attr_name="compressionRatio")
+    scan_status = UnicodeAttribute(null=True, attr_name="scanStatus")
+    scan_result = UnicodeAttribute(null=True, attr_name="scanResult")
+    scanned_at = UTCDateTimeAttribute(null=True, attr_name="scannedAt")
+    released_by = UnicodeAttribute(null=True, attr_name="releasedBy")
+    released_at = UTCDateTimeAttribute(null=True, attr_name="releasedAt")
+    release_reason = UnicodeAttribute(null=True, attr_name="releaseReason")
+    # The quarantine index's key: set ("QUARANTINED") only while the asset is.
+    quarantine = UnicodeAttribute(null=True, attr_name=names.QUARANTINE_INDEX_PARTITION_KEY)
     processing = UnicodeAttribute(null=True)
     reject_reason = UnicodeAttribute(null=True, attr_name="rejectReason")
     reject_detail = UnicodeAttribute(null=True, attr_name="rejectDetail")
@@ -185,6 +208,7 @@ class AssetRecord(Model):
     name_index = _NameIndex()
     folder_index = _FolderIndex()
     type_index = _TypeIndex()
+    quarantine_index = _QuarantineIndex()
 
 
 # Derived attributes: set from the asset on every write, never by hand.
@@ -196,6 +220,7 @@ _DERIVED = (
     "folder_shelf",
     "type_shelf",
     "search_text",
+    "quarantine",
 )
 
 
@@ -398,13 +423,37 @@ class AssetTable:
         """One page of a library listing: the index designed for the query's main filter
         or order answers, the other filters are evaluated on at most ``MAX_EVALUATED``
         items (docs/data-model.md has the access patterns)."""
-        plan = _plan(self.record, query)
+        return self._read_page(_plan(self.record, query), query.limit, start_after)
+
+    def list_quarantined(
+        self,
+        *,
+        scan_status: str | None,
+        user_id: str | None,
+        limit: int,
+        start_after: tuple[str, str] | None,
+    ) -> ListingPage:
+        """One page of every user's QUARANTINED assets, newest first (the sparse
+        quarantine index), filtered by scan status and owner."""
+        return self._read_page(
+            _quarantine_plan(self.record, scan_status, user_id), limit, start_after
+        )
+
+    def quarantine_page_starts_well(self, start_after: tuple[str, str]) -> bool:
+        """Whether a cursor's sort value has the quarantine index's shape (a createdAt)."""
+        return _quarantine_plan(self.record, None, None).sort_value_fits(start_after[1])
+
+    def _read_page(
+        self, plan: _Plan, limit: int, start_after: tuple[str, str] | None
+    ) -> ListingPage:
+        """Up to ``limit`` items of the plan's index from ``start_after``, the plan's filter
+        evaluated on at most ``MAX_EVALUATED`` items."""
         assets: list[Asset] = []
         evaluated = 0
         start = plan.start_key(start_after) if start_after else None
         next_start: tuple[str, str] | None = None
         while True:
-            wanted = query.limit - len(assets)
+            wanted = limit - len(assets)
             size = wanted if plan.filter is None else min(_FILTERED_PAGE, MAX_EVALUATED - evaluated)
             with translated("list assets"):
                 results = plan.index.query(
@@ -640,8 +689,8 @@ def _actions(transition: Transition) -> list[Any]:
             actions.append(attribute.remove())
         elif name == "expires_at":
             actions.append(attribute.set(_epoch(value)))
-        elif name == "variants":
-            actions.append(attribute.set({k: v.model_dump() for k, v in value.items()}))
+        elif name in ("variants", "requested_variants"):
+            actions.append(attribute.set({k: v.stored() for k, v in value.items()}))
         else:
             actions.append(attribute.set(getattr(value, "value", value)))
     return actions
@@ -676,6 +725,7 @@ def _listing_keys(asset: Asset, created_at: str) -> dict[str, str | None]:
         "folder_shelf": f"{shelf}|{asset.folder or NO_FOLDER}",
         "type_shelf": f"{shelf}|{category_of(asset.mime_type or asset.declared_type)}",
         "search_text": "\n".join(searched).casefold(),
+        "quarantine": names.QUARANTINED if asset.status is AssetStatus.QUARANTINED else None,
     }
 
 
@@ -726,6 +776,28 @@ class _Plan:
             self.hash_attribute: {"S": self.hash_key},
             self.sort_attribute: {"S": sort_value},
         }
+
+
+def _quarantine_plan(
+    record: type[AssetRecord], scan_status: str | None, user_id: str | None
+) -> _Plan:
+    filters = []
+    if scan_status is not None:
+        filters.append(AssetRecord.scan_status == scan_status)
+    if user_id is not None:
+        filters.append(AssetRecord.user_id == user_id)
+    combined = None
+    for condition in filters:
+        combined = condition if combined is None else combined & condition
+    return _Plan(
+        record.quarantine_index,
+        names.QUARANTINED,
+        None,
+        combined,
+        False,
+        names.QUARANTINE_INDEX_PARTITION_KEY,
+        names.QUARANTINE_INDEX_SORT_KEY,
+    )
 
 
 def _plan(record: type[AssetRecord], query: LibraryQuery) -> _Plan:
@@ -803,10 +875,12 @@ def _to_asset(record: AssetRecord) -> Asset:
         data.pop(derived, None)
     data["usage_count"] = int(data.get("usage_count") or 0)
     variants = data.pop("variants", None)
+    requested = data.pop("requested_variants", None)
     expires = data.pop("expires_at", None)
     data["tags"] = list(data.get("tags") or [])
     return Asset(
         **data,
         variants=variants.as_dict() if variants is not None else {},
+        requested_variants=requested.as_dict() if requested is not None else {},
         expires_at=datetime.fromtimestamp(int(expires), UTC) if expires else None,
     )

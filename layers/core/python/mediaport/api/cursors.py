@@ -12,16 +12,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Protocol
 
 from mediaport.errors import InvalidCursor
 from mediaport.keys import is_asset_id
-from mediaport.model.library import LibraryQuery
 
 _VERSION = 2
 _MAX_SORT_VALUE = 1024
 
 
-def encode_cursor(start_after: tuple[str, str], query: LibraryQuery) -> str:
+class Listing(Protocol):
+    """What a cursor is bound to: whose listing it is, and its filters and order."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    def fingerprint(self) -> str: ...
+
+
+def encode_cursor(start_after: tuple[str, str], query: Listing) -> str:
     """The cursor for a page of ``query`` that ended after ``start_after``."""
     asset_id, sort_value = start_after
     payload = {
@@ -35,7 +44,7 @@ def encode_cursor(start_after: tuple[str, str], query: LibraryQuery) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, query: LibraryQuery) -> tuple[str, str]:
+def decode_cursor(cursor: str, query: Listing) -> tuple[str, str]:
     """Where the page a cursor stands for starts; ``InvalidRequest`` for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

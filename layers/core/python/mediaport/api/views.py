@@ -12,11 +12,15 @@ from mediaport.api.schemas import (
     AvatarView,
     FolderView,
     MediaVariantView,
+    QuarantinedView,
+    ReleasedView,
     UploadTicket,
+    VariantDetail,
     VariantView,
 )
 from mediaport.config import Settings
-from mediaport.model import Asset, AssetStatus
+from mediaport.model import Asset, AssetStatus, Variant, VariantStatus
+from mediaport.model.variants import THUMBNAIL_QUALITY, THUMBNAIL_SIZES
 from mediaport.uploads import Ticket
 
 
@@ -34,8 +38,9 @@ def ticket_view(ticket: Ticket) -> UploadTicket:
 
 
 def asset_view(asset: Asset, settings: Settings) -> AssetView:
-    """The asset for its owner; URLs only for READY assets, whose bytes were verified."""
-    ready = asset.status is AssetStatus.READY
+    """The asset for its owner; URLs only for served assets (READY: their bytes were
+    verified, and with scanning on, found clean)."""
+    ready = asset.served
     expires_in = settings.download_expires_seconds
     variants = {
         name: VariantView(
@@ -60,6 +65,42 @@ def asset_view(asset: Asset, settings: Settings) -> AssetView:
         public_url=public_url,
         purge_at=asset.expires_at if deleted else None,
     )
+
+
+def variant_detail(asset: Asset, name: str, variant: Variant, settings: Settings) -> VariantDetail:
+    """One variant as its owner sees it: a URL once READY (and the asset served)."""
+    ready = variant.status is VariantStatus.READY
+    params = variant.params or {
+        "operation": "thumbnail",
+        "maxEdge": THUMBNAIL_SIZES.get(name, max(variant.width, variant.height)),
+        "format": variant.format,
+        "quality": THUMBNAIL_QUALITY,
+    }
+    return VariantDetail(
+        name=name,
+        width=variant.width,
+        height=variant.height,
+        format=variant.format,
+        bytes=variant.bytes if ready else None,
+        status=variant.status,
+        params=params,
+        url=(
+            storage.presign_get(asset.bucket, variant.key, settings.download_expires_seconds)
+            if ready and asset.served
+            else None
+        ),
+        reason=variant.reason,
+        detail=variant.detail,
+        requested_at=variant.requested_at,
+    )
+
+
+def quarantined_view(asset: Asset) -> QuarantinedView:
+    return QuarantinedView(**asset.model_dump(include=set(QuarantinedView.model_fields)))
+
+
+def released_view(asset: Asset) -> ReleasedView:
+    return ReleasedView(**asset.model_dump(include=set(ReleasedView.model_fields)))
 
 
 def folder_view(folder: Folder) -> FolderView:

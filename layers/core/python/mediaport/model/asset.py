@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from mediaport.model.attachments import MAX_ATTACHMENTS_PER_ASSET, AttachmentLimitReached
 from mediaport.model.usage import Quota, UsageDelta, category_of
+from mediaport.policy import IMAGE_TYPES
 
 
 class AssetStatus(StrEnum):
@@ -34,6 +35,21 @@ class Processing(StrEnum):
     DONE = "DONE"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+
+
+class ScanStatus(StrEnum):
+    """What malware scanning says of an asset's bytes (None: scanning is off)."""
+
+    PENDING = "PENDING"  # not scanned yet: not served
+    CLEAN = "CLEAN"  # no threat found, or released by an admin after review
+    INFECTED = "INFECTED"  # a threat found: QUARANTINED
+    ERROR = "ERROR"  # the scan could not be done: QUARANTINED or served, by policy
+
+
+class VariantStatus(StrEnum):
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
 
 
 class RejectReason(StrEnum):
@@ -65,10 +81,37 @@ class CamelModel(BaseModel):
 
 
 class Variant(CamelModel):
+    """A derived image: an automatic thumbnail (``params`` None), or one asked for."""
+
     key: str
     width: int
     height: int
-    bytes: int
+    # Unknown (0) until a requested variant is READY.
+    bytes: int = 0
+    format: str = "webp"
+    status: VariantStatus = VariantStatus.READY
+    # The request, as recorded (``VariantSpec.params``); None for an automatic thumbnail.
+    params: dict[str, int | str] | None = None
+    # Why a requested variant FAILED (``NOT_SMALLER``, ``UNREADABLE``, ``GAVE_UP``).
+    reason: str | None = None
+    detail: str | None = None
+    requested_at: datetime | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """As the table keeps it (no empty fields)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    """A scan's result for one version of the bytes (GuardDuty's tag or event)."""
+
+    status: ScanStatus
+    # GuardDuty's scanResultStatus (NO_THREATS_FOUND, THREATS_FOUND, UNSUPPORTED, ...).
+    result: str
+    at: datetime
+    # Whether the asset must not be served: a threat, or an error under the block policy.
+    quarantine: bool
 
 
 def utcnow() -> datetime:
@@ -111,7 +154,18 @@ class Transition:
 
 
 # Facts learned from one version of the bytes; they go when those bytes go.
-_IMAGE_FACTS = ("width", "height", "aspect_ratio", "dominant_color", "placeholder", "variants")
+_IMAGE_FACTS = (
+    "width",
+    "height",
+    "aspect_ratio",
+    "dominant_color",
+    "placeholder",
+    "variants",
+    "requested_variants",
+    "original_size",
+    "optimized_size",
+    "compression_ratio",
+)
 _VERIFIED_FACTS = ("mime_type", "size", "checksum")
 
 
@@ -163,6 +217,20 @@ class Asset(CamelModel):
     dominant_color: str | None = None
     placeholder: str | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
+    # Variants made on request (resize, crop, optimize), by name; kept apart from the
+    # automatic thumbnails so that neither kind's write can lose the other's.
+    requested_variants: dict[str, Variant] = Field(default_factory=dict)
+    # What the optimized variant saved (set when it is READY).
+    original_size: int | None = None
+    optimized_size: int | None = None
+    compression_ratio: float | None = None
+    # Malware scanning (None while scanning is off); a release by an admin after review.
+    scan_status: ScanStatus | None = None
+    scan_result: str | None = None
+    scanned_at: datetime | None = None
+    released_by: str | None = None
+    released_at: datetime | None = None
+    release_reason: str | None = None
     processing: Processing | None = None
     reject_reason: RejectReason | None = None
     reject_detail: str | None = None
@@ -173,20 +241,32 @@ class Asset(CamelModel):
 
     # --- PENDING: the upload settles once --------------------------------------------
 
-    def mark_ready(self, verified: VerifiedObject, processing: Processing) -> Transition:
-        """PENDING → READY with what verification learned; the TTL goes."""
+    def mark_ready(
+        self,
+        verified: VerifiedObject,
+        processing: Processing,
+        scan: ScanVerdict | None = None,
+        *,
+        scanning: bool = False,
+    ) -> Transition:
+        """PENDING → READY with what verification learned; the TTL goes.
+
+        With scanning on, the bytes' scan result if it is already known (``scan``),
+        else ``scanStatus=PENDING``: a threat (or an error under the block policy) makes
+        it QUARANTINED instead, its variants never made until an admin releases it.
+        """
         self._require(AssetStatus.PENDING, "become READY")
-        return Transition(
-            self.asset_id,
-            AssetStatus.PENDING,
-            {
-                "status": AssetStatus.READY,
-                "processing": processing,
-                "expires_at": None,
-                "upload_id": None,
-                **_verified_changes(verified),
-            },
-        )
+        changes: dict[str, Any] = {
+            "status": AssetStatus.READY,
+            "processing": processing,
+            "expires_at": None,
+            "upload_id": None,
+            **_verified_changes(verified),
+            **_scan_changes(scan, scanning=scanning),
+        }
+        if scan is not None and scan.quarantine:
+            changes.update(status=AssetStatus.QUARANTINED, processing=Processing.SKIPPED)
+        return Transition(self.asset_id, AssetStatus.PENDING, changes)
 
     def mark_rejected(
         self, reason: RejectReason, detail: str, *, keep_until: datetime
@@ -207,11 +287,25 @@ class Asset(CamelModel):
 
     # --- READY: new bytes (a reused presigned URL), or bytes found undecodable ----------
 
-    def accept_overwrite(self, verified: VerifiedObject, processing: Processing) -> Transition:
-        """READY stays READY with the new bytes' facts; what was derived from the old goes."""
+    def accept_overwrite(
+        self,
+        verified: VerifiedObject,
+        processing: Processing,
+        scan: ScanVerdict | None = None,
+        *,
+        scanning: bool = False,
+    ) -> Transition:
+        """READY stays READY with the new bytes' facts; what was derived from the old goes
+        (and, with scanning on, the new bytes wait for their own scan)."""
         checksum = self._require_ready_bytes("take new bytes")
         changes: dict[str, Any] = dict.fromkeys(_IMAGE_FACTS)
-        changes.update(processing=processing, **_verified_changes(verified))
+        changes.update(
+            processing=processing,
+            **_verified_changes(verified),
+            **_scan_changes(scan, scanning=scanning),
+        )
+        if scan is not None and scan.quarantine:
+            changes.update(status=AssetStatus.QUARANTINED, processing=Processing.SKIPPED)
         return Transition(
             self.asset_id,
             AssetStatus.READY,
@@ -286,23 +380,33 @@ class Asset(CamelModel):
     # --- The library: delete, restore, edit, move --------------------------------------
 
     def soft_delete(self, *, now: datetime, purge_at: datetime) -> Transition:
-        """READY → DELETED: in the trash until ``purge_at``, when TTL purges it."""
-        self._require(AssetStatus.READY, "be deleted")
+        """READY (or QUARANTINED) → DELETED: in the trash until ``purge_at``, when TTL
+        purges it."""
+        if self.status not in (AssetStatus.READY, AssetStatus.QUARANTINED):
+            self._require(AssetStatus.READY, "be deleted")
         return Transition(
             self.asset_id,
-            AssetStatus.READY,
+            self.status,
             {"status": AssetStatus.DELETED, "deleted_at": now, "expires_at": purge_at},
         )
 
-    def restore(self, *, now: datetime) -> Transition:
-        """DELETED → READY, while it is in the trash (not purged, its time not up)."""
+    def restore(self, *, now: datetime, block_scan_errors: bool = True) -> Transition:
+        """DELETED → READY, while it is in the trash (not purged, its time not up); back to
+        QUARANTINED when its scan found a threat (or failed, under the block policy)."""
         self._require(AssetStatus.DELETED, "be restored")
         if not self.restorable(now):
             raise IllegalTransition(f"asset {self.asset_id} was purged and cannot be restored")
+        blocked = self.scan_status is ScanStatus.INFECTED or (
+            self.scan_status is ScanStatus.ERROR and block_scan_errors
+        )
         return Transition(
             self.asset_id,
             AssetStatus.DELETED,
-            {"status": AssetStatus.READY, "deleted_at": None, "expires_at": None},
+            {
+                "status": AssetStatus.QUARANTINED if blocked else AssetStatus.READY,
+                "deleted_at": None,
+                "expires_at": None,
+            },
         )
 
     def restorable(self, now: datetime) -> bool:
@@ -334,6 +438,10 @@ class Asset(CamelModel):
         """One more attachment (READY only): ``usage_count`` + 1, ``last_used_at`` now, on
         the version read (a count written from a stale read would lose another's change)."""
         self._require(AssetStatus.READY, "be attached")
+        if not self.served:
+            raise IllegalTransition(
+                f"asset {self.asset_id} is not served until its malware scan is done"
+            )
         if self.usage_count >= MAX_ATTACHMENTS_PER_ASSET:
             raise AttachmentLimitReached(
                 f"asset {self.asset_id} is attached to {self.usage_count} things already, "
@@ -357,6 +465,147 @@ class Asset(CamelModel):
             {"usage_count": max(0, self.usage_count - 1)},
             expect_version=self.version,
         )
+
+    # --- Malware scanning ---------------------------------------------------------------
+
+    @property
+    def served(self) -> bool:
+        """Whether its URLs may be handed out (and it attached): READY, and not waiting for
+        its scan (a threat, or an error under the block policy, made it QUARANTINED)."""
+        return self.status is AssetStatus.READY and self.scan_status is not ScanStatus.PENDING
+
+    def record_scan(self, verdict: ScanVerdict) -> Transition | None:
+        """A scan result for the asset's current bytes; None when it changes nothing (a
+        duplicate, a late event after an admin's release, or after a threat was found).
+
+        READY: CLEAN stays served, a threat (or a blocked error) → QUARANTINED with its
+        variants gone; QUARANTINED for an error → READY once a scan finds it clean;
+        DELETED: the result is kept, and restore follows it. A PENDING asset is settled
+        first (its settle reads the result from the object's scan tag).
+        """
+        if self.purged_at is not None or self.status in (AssetStatus.PENDING, AssetStatus.REJECTED):
+            raise IllegalTransition(
+                f"asset {self.asset_id} is {self.status.value}: no scan to record"
+            )
+        if self.released_at is not None or self.scan_status is ScanStatus.INFECTED:
+            return None  # reviewed by an admin, or already quarantined for a threat
+        if (self.scan_status, self.scan_result) == (verdict.status, verdict.result):
+            return None
+        checksum = self.checksum
+        changes: dict[str, Any] = _scan_changes(verdict, scanning=True)
+        if self.status is AssetStatus.READY and verdict.quarantine:
+            changes.update(
+                status=AssetStatus.QUARANTINED,
+                variants={},
+                requested_variants={},
+                processing=Processing.SKIPPED,
+            )
+        elif self.status is AssetStatus.QUARANTINED and not verdict.quarantine:
+            # Blocked for an error; a scan has now found it clean (or the policy serves).
+            changes.update(status=AssetStatus.READY, processing=_processing_of(self.mime_type))
+        elif self.status is AssetStatus.DELETED and verdict.status is ScanStatus.INFECTED:
+            changes.update(variants={}, requested_variants={})
+        return Transition(
+            self.asset_id,
+            self.status,
+            changes,
+            expect_checksum=checksum,
+            expect_version=self.version,
+        )
+
+    def release(
+        self, *, by: str, reason: str, now: datetime, key: str, checksum: str
+    ) -> Transition:
+        """QUARANTINED → READY after an admin's review: CLEAN by hand, served from ``key``
+        (the released copy, whose ETag is ``checksum``), its variants made again."""
+        self._require(AssetStatus.QUARANTINED, "be released")
+        return Transition(
+            self.asset_id,
+            AssetStatus.QUARANTINED,
+            {
+                "status": AssetStatus.READY,
+                "scan_status": ScanStatus.CLEAN,
+                "released_by": by,
+                "released_at": now,
+                "release_reason": reason,
+                "key": key,
+                "checksum": checksum,
+                "variants": {},
+                "requested_variants": {},
+                "processing": _processing_of(self.mime_type),
+            },
+            expect_checksum=self.checksum,
+        )
+
+    # --- Variants on request --------------------------------------------------------------
+
+    def request_variant(self, name: str, variant: Variant, *, max_requested: int) -> Transition:
+        """A requested variant, PENDING (again, when it had FAILED), on the version read
+        (another request's write must not be lost); at most ``max_requested`` of them."""
+        checksum = self._require_ready_bytes("make variants")
+        if not self.served:
+            raise IllegalTransition(f"asset {self.asset_id} is not served until its scan is done")
+        others = {k: v for k, v in self.requested_variants.items() if k != name}
+        if len(others) >= max_requested:
+            raise VariantLimitReached(
+                f"asset {self.asset_id} has {len(others)} requested variants, the most one "
+                f"asset may have ({max_requested}); variants of other parameters are new ones"
+            )
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {"requested_variants": {**self.requested_variants, name: variant}},
+            expect_checksum=checksum,
+            expect_version=self.version,
+        )
+
+    def record_variant(
+        self, name: str, *, size: int, original_size: int | None = None
+    ) -> Transition:
+        """A PENDING requested variant made: READY with its size. For the optimized one,
+        the saving goes on the asset (``original_size``: what it was made from)."""
+        checksum = self._require_ready_bytes("record a variant")
+        variant = self._pending_variant(name)
+        changes: dict[str, Any] = {
+            "requested_variants": {
+                **self.requested_variants,
+                name: variant.model_copy(update={"status": VariantStatus.READY, "bytes": size}),
+            }
+        }
+        if original_size is not None:
+            changes.update(
+                original_size=original_size,
+                optimized_size=size,
+                compression_ratio=round(original_size / size, 4) if size else None,
+            )
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            changes,
+            expect_checksum=checksum,
+            expect_version=self.version,
+        )
+
+    def fail_variant(self, name: str, reason: str, detail: str) -> Transition:
+        """A PENDING requested variant that cannot be made: FAILED, saying why."""
+        checksum = self._require_ready_bytes("record a variant")
+        variant = self._pending_variant(name)
+        failed = variant.model_copy(
+            update={"status": VariantStatus.FAILED, "reason": reason, "detail": detail}
+        )
+        return Transition(
+            self.asset_id,
+            AssetStatus.READY,
+            {"requested_variants": {**self.requested_variants, name: failed}},
+            expect_checksum=checksum,
+            expect_version=self.version,
+        )
+
+    def _pending_variant(self, name: str) -> Variant:
+        variant = self.requested_variants.get(name)
+        if variant is None or variant.status is not VariantStatus.PENDING:
+            raise IllegalTransition(f"asset {self.asset_id} has no pending variant {name!r}")
+        return variant
 
     def counted_as(self) -> UsageDelta | None:
         """What this asset adds to its owner's usage and its folder's counts as it is now:
@@ -383,6 +632,21 @@ class Asset(CamelModel):
         if self.checksum is None:
             raise IllegalTransition(f"asset {self.asset_id} is READY without a checksum")
         return self.checksum
+
+
+class VariantLimitReached(Exception):
+    """An asset has as many requested variants as it may."""
+
+
+def _processing_of(media_type: str | None) -> Processing:
+    return Processing.PENDING if media_type in IMAGE_TYPES else Processing.SKIPPED
+
+
+def _scan_changes(scan: ScanVerdict | None, *, scanning: bool) -> dict[str, Any]:
+    """The scan fields for bytes whose result is ``scan`` (None: not known yet)."""
+    if scan is None:
+        return {"scan_status": ScanStatus.PENDING} if scanning else {}
+    return {"scan_status": scan.status, "scan_result": scan.result, "scanned_at": scan.at}
 
 
 def _verified_changes(verified: VerifiedObject) -> dict[str, Any]:

@@ -41,3 +41,18 @@ class LibraryQuery:
         fields["status"] = self.status.value if self.status else None
         canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class ListingFingerprint:
+    """Any other listing a cursor is bound to: whose it is, which, and its filters."""
+
+    user_id: str
+    listing: str
+    filters: dict[str, str | None]
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(
+            {"listing": self.listing, **self.filters}, sort_keys=True, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:24]
