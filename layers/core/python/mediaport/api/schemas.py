@@ -569,28 +569,24 @@ class AvatarView(CamelModel):
 
 # --- Image operations on demand -------------------------------------------------------------
 
-# A size in pixels. Past MAX_OUTPUT_EDGE the request is well-formed but breaks a limit:
-# 422 naming it, from the use case (a schema maximum would only say 400).
-Pixels = Annotated[
-    int,
-    BeforeValidator(_whole),
-    Strict(),
-    Field(ge=1, le=1_000_000, description=f"Pixels; the output is at most {MAX_OUTPUT_EDGE}."),
-]
-Offset = Annotated[int, BeforeValidator(_whole), Strict(), Field(ge=0, le=1_000_000)]
-Quality = Annotated[
-    int,
-    BeforeValidator(_whole),
-    Strict(),
-    Field(ge=1, le=100, description=f"Encoder quality, 1-100 (default {DEFAULT_QUALITY})."),
-]
+# Whole numbers with bounds. The bounds come before the validators in each alias, so the
+# document says ``minimum``/``maximum`` (after them, pydantic writes raw ``ge``/``le``).
+# Past MAX_OUTPUT_EDGE a size is well-formed but breaks a limit: 422 naming it, from the
+# use case (a schema maximum would only say 400).
+Pixels = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_whole), Strict()]
+Offset = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_whole), Strict()]
+Quality = Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole), Strict()]
+_PIXELS = f"Pixels; the output is at most {MAX_OUTPUT_EDGE}."
+_QUALITY = f"Encoder quality, 1-100 (default {DEFAULT_QUALITY})."
 
 
 class ResizeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    width: Pixels | None = Field(default=None, description="At least one of width and height.")
-    height: Pixels | None = None
+    width: Pixels | None = Field(
+        default=None, description=f"At least one of width and height. {_PIXELS}"
+    )
+    height: Pixels | None = Field(default=None, description=_PIXELS)
     fit: Fit = Field(
         default=Fit.COVER,
         description="With both dimensions: cover (fill the box, crop the overflow), contain "
@@ -598,7 +594,7 @@ class ResizeRequest(RequestModel):
         "(stretch). With one, the other follows the aspect ratio.",
     )
     format: OutputFormat = OutputFormat.WEBP
-    quality: Quality = DEFAULT_QUALITY
+    quality: Quality = Field(default=DEFAULT_QUALITY, description=_QUALITY)
 
     @model_validator(mode="after")
     def _a_dimension(self) -> ResizeRequest:
@@ -612,18 +608,18 @@ class CropRequest(RequestModel):
 
     x: Offset = Field(description="Pixels from the left of the image as displayed.")
     y: Offset = Field(description="Pixels from the top of the image as displayed.")
-    width: Pixels
-    height: Pixels
+    width: Pixels = Field(description=_PIXELS)
+    height: Pixels = Field(description=_PIXELS)
     format: OutputFormat | None = Field(
         default=None, description="The original's format when left out (WebP for a GIF)."
     )
-    quality: Quality = DEFAULT_QUALITY
+    quality: Quality = Field(default=DEFAULT_QUALITY, description=_QUALITY)
 
 
 class OptimizeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    quality: Quality = DEFAULT_QUALITY
+    quality: Quality = Field(default=DEFAULT_QUALITY, description=_QUALITY)
     format: OutputFormat | None = Field(
         default=None, description="The original's format when left out (WebP for a GIF)."
     )
