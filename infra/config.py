@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aws_cdk import RemovalPolicy
 from constructs import Node
@@ -16,8 +18,11 @@ from infra.constants import (
     SCANNING_MODES,
     SCANNING_OFF,
 )
+from mediaport import names
 
 _REMOVAL_POLICIES = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
+# EventBridge's rule for an event bus name; "default" is the account's own bus, not ours.
+_EVENT_BUS_NAME = re.compile(r"[A-Za-z0-9._\-]{1,256}")
 
 
 def _as_list(value: object) -> tuple[str, ...]:
@@ -30,10 +35,12 @@ def _as_list(value: object) -> tuple[str, ...]:
     return tuple(str(item).strip() for item in items if str(item).strip())
 
 
-def _as_flag(name: str, value: object) -> bool:
+def _as_flag(name: str, value: object, *, default: bool = False) -> bool:
     """Context arrives as a JSON boolean from cdk.json or a string from ``-c``."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
     if str(value).strip().lower() in ("true", "false"):
         return str(value).strip().lower() == "true"
     raise ValueError(f"{name} must be true or false, got {value!r}")
@@ -66,6 +73,13 @@ class DeploymentSettings:
     scanning: str = SCANNING_OFF
     # What a scan that could not be done means: block (quarantined) or serve.
     scan_error_policy: str = SCAN_ERROR_BLOCK
+    # Serve public media through CloudFront (origin access control, standard logs counted
+    # as bandwidth); off, public media gets presigned URLs like private media.
+    cdn: bool = True
+    # Where every event is also POSTed, signed (Standard Webhooks); none: no webhooks.
+    webhook_urls: tuple[str, ...] = ()
+    # The custom EventBridge bus the events go on (one per account and region by name).
+    event_bus_name: str = names.EVENT_BUS_NAME
 
     @property
     def guardduty_scanning(self) -> bool:
@@ -74,7 +88,8 @@ class DeploymentSettings:
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
         """Read and validate allowedOrigins, removalPolicy, jwtIssuer, jwtAudience,
-        tierTrigger, reconcileFix, scanning and scanErrorPolicy."""
+        tierTrigger, reconcileFix, scanning, scanErrorPolicy, cdn, webhookUrls and
+        eventBusName."""
         origins = _as_list(node.try_get_context("allowedOrigins")) or DEFAULT_ALLOWED_ORIGINS
         policy_name = str(node.try_get_context("removalPolicy") or "retain").lower()
         if policy_name not in _REMOVAL_POLICIES:
@@ -102,6 +117,9 @@ class DeploymentSettings:
                 SCAN_ERROR_POLICIES,
                 SCAN_ERROR_BLOCK,
             ),
+            cdn=_as_flag("cdn", node.try_get_context("cdn"), default=True),
+            webhook_urls=_webhook_urls(node.try_get_context("webhookUrls")),
+            event_bus_name=_event_bus_name(node.try_get_context("eventBusName")),
         )
 
 
@@ -113,3 +131,35 @@ def _scanning(value: object) -> str:
             f"on AWS, scanning must be one of {', '.join(SCANNING_MODES)}"
         )
     return _as_choice("scanning", value, SCANNING_MODES, SCANNING_OFF)
+
+
+def _webhook_urls(value: object) -> tuple[str, ...]:
+    """The webhook receivers: https:// URLs only (a function on AWS cannot reach a
+    loopback receiver, and a signed event is still readable on the wire without TLS)."""
+    urls = _as_list(value)
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
+            raise ValueError(f"webhookUrls must be https:// URLs, got {url!r}")
+        # The functions get them as one comma-separated variable.
+        if "," in url:
+            raise ValueError(f"a webhook URL cannot hold a comma (they are joined by one): {url!r}")
+        if parts.username or parts.password:
+            raise ValueError(
+                f"webhookUrls must not carry credentials (they would sit in the functions' "
+                f"environment): {parts.hostname}"
+            )
+    return urls
+
+
+def _event_bus_name(value: object) -> str:
+    """The bus name: EventBridge's characters, and never the account's default bus."""
+    name = str(value).strip() if value is not None else ""
+    if not name:
+        return names.EVENT_BUS_NAME
+    if not _EVENT_BUS_NAME.fullmatch(name) or name == "default":
+        raise ValueError(
+            "eventBusName must be 1-256 letters, digits, '.', '-' or '_' and not 'default', "
+            f"got {value!r}"
+        )
+    return name

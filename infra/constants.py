@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_logs as logs
 
 STACK_NAME = "Mediaport"
@@ -91,6 +92,15 @@ FUNCTION_SIZES: dict[str, FunctionSize] = {
     "transform_media": FunctionSize(2048, Duration.seconds(60)),
     # One scan result: a read, a transaction, perhaps a prefix of variants to delete.
     "scan_result": FunctionSize(256, Duration.seconds(15)),
+    # A batch of stream records (up to EVENTS_BATCH_SIZE) turned into events: one
+    # PutEvents per 10, one SendMessage batch per 10 webhook jobs. No object is read.
+    "publish_events": FunctionSize(256, Duration.seconds(30)),
+    # One signed POST per invocation (WEBHOOK_BATCH_SIZE), its HTTP timeout ~10 s: 30 s
+    # holds the secret's read, the request and a slow answer.
+    "deliver_webhooks": FunctionSize(256, Duration.seconds(30)),
+    # One CloudFront log file per message: a gzip of up to tens of MB on a busy edge,
+    # summed per asset, then one transaction per 99 owner-months seen in it.
+    "count_bandwidth": FunctionSize(512, Duration.seconds(60)),
 }
 
 # SQS → process_upload. AWS recommends a visibility timeout of at least 6x the
@@ -108,6 +118,39 @@ MAX_MESSAGE_SIZE_BYTES = 262_144
 # asset table stream → expire_assets (TTL removals only).
 EXPIRY_BATCH_SIZE = 25
 EXPIRY_RETRY_ATTEMPTS = 5
+
+# asset and usage table streams → publish_events. A batch that keeps failing is split
+# (bisect) down to the record that fails, retried, then recorded in the failed-records
+# queue, which names the shard and sequence numbers, not the records: they can be read
+# again from the stream for as long as it keeps them (24 hours). So a record is given up
+# at most EVENTS_MAX_RECORD_AGE after it was written, leaving most of a day to replay it.
+EVENTS_BATCH_SIZE = 100
+EVENTS_RETRY_ATTEMPTS = 10
+EVENTS_MAX_RECORD_AGE = Duration.hours(6)
+
+# webhook queue → deliver_webhooks: one delivery per invocation, so a slow receiver holds
+# up only its own; at most WEBHOOK_MAX_CONCURRENCY at once, so a backlog (a receiver back
+# from an outage) is not sent all at once. A job waits at most WEBHOOK_RETENTION, longer
+# than every attempt's backoff together (about a day).
+WEBHOOK_BATCH_SIZE = 1
+WEBHOOK_MAX_CONCURRENCY = 10
+WEBHOOK_RETENTION = Duration.days(4)
+
+# CloudFront (context ``cdn``, on by default). PriceClass_100 serves from the edges of
+# North America, Europe and Israel, the cheapest per GB; viewers elsewhere are served
+# from the nearest of those. PRICE_CLASS_ALL serves every edge at every region's rate.
+CDN_PRICE_CLASS = cloudfront.PriceClass.PRICE_CLASS_100
+# How long an edge keeps an object whose answer carries no Cache-Control (an original:
+# its key is stable, so a delete invalidates it); a variant's own max-age (a year,
+# immutable) is honoured up to CDN_MAX_TTL.
+CDN_DEFAULT_TTL = Duration.days(1)
+CDN_MAX_TTL = Duration.days(365)
+# CloudFront's standard logs: counted within minutes of arriving, kept for a look back.
+CDN_LOG_EXPIRY = Duration.days(90)
+# log bucket → SQS → count_bandwidth: one log file per invocation (one file may be large);
+# a file that fails this many times waits in the DLQ (redriven, it is counted then, once).
+BANDWIDTH_BATCH_SIZE = 1
+BANDWIDTH_MAX_RECEIVE_COUNT = 5
 
 # GuardDuty scan results (EventBridge, default bus) → scan_result. EventBridge retries
 # delivering an event it could not hand to Lambda; Lambda retries a handler that failed

@@ -24,6 +24,12 @@ MAX_RECEIVE_COUNT = 5
 # uploads: a job that fails three times (each up to a minute of a vCPU) fails for its
 # input, not by chance.
 JOBS_MAX_RECEIVE_COUNT = 3
+# Attempts of one webhook delivery (a POST to one URL) before it goes to the webhook
+# queue's dead-letter queue; deliver_webhooks is told it (names.ENV_WEBHOOK_MAX_RECEIVE_COUNT)
+# to know an attempt is the last. Between attempts it backs off (ChangeMessageVisibility,
+# at most SQS's 12 hours a time), so the attempts span about a day, as Standard Webhooks
+# senders' schedules do: a receiver that is down for an afternoon still gets its events.
+WEBHOOK_MAX_RECEIVE_COUNT = 8
 
 # --- S3 -----------------------------------------------------------------------------
 
@@ -167,11 +173,13 @@ SESSION_TABLE = TableDefinition(
 # Per-user storage usage: one row per dimension ("total", "type#image", "scope#GENERIC",
 # "folder#trips"), changed only in the transactions that change the assets it counts.
 # Backed up like the asset table: the counts can be recomputed from it (reconcile), but
-# not the warning times.
+# not the warning times. Streamed: a total row's warning level going up is the "Storage
+# Warning" event (publish_events, docs/events.md).
 USAGE_TABLE = TableDefinition(
     partition_key=names.USAGE_PARTITION_KEY,
     sort_key=names.USAGE_SORT_KEY,
     ttl_attribute=None,
+    stream_view_type="NEW_AND_OLD_IMAGES",
     point_in_time_recovery=True,
 )
 

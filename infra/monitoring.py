@@ -1,4 +1,6 @@
-"""Alarms: anything in the dead-letter queue, and any function error."""
+"""Alarms: anything in a dead-letter queue (uploads, expiries, transform jobs, stream
+events, webhooks, CDN log files, scan results), any function error, and the failures the
+functions count without raising (a refused CDN invalidation)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from infra.constants import POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME
 
 
 class Alarms(Construct):
@@ -21,7 +25,11 @@ class Alarms(Construct):
         *,
         dead_letter_queues: Mapping[str, sqs.IQueue],
         functions: Mapping[str, lambda_.IFunction],
+        failure_metrics: Mapping[str, str] | None = None,
     ) -> None:
+        """``failure_metrics``: {metric name: what it means}, for the Powertools metrics
+        (namespace and service dimension of every function) that count a failure the
+        function logged instead of raising."""
         super().__init__(scope, construct_id)
         self.alarms: list[cloudwatch.Alarm] = [
             cloudwatch.Alarm(
@@ -47,6 +55,25 @@ class Alarms(Construct):
                     alarm_description=f"The {name} function raised errors.",
                     metric=function.metric_errors(
                         period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+                    ),
+                    threshold=0,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )
+        for metric_name, meaning in (failure_metrics or {}).items():
+            self.alarms.append(
+                cloudwatch.Alarm(
+                    self,
+                    metric_name,
+                    alarm_description=meaning,
+                    metric=cloudwatch.Metric(
+                        namespace=POWERTOOLS_METRICS_NAMESPACE,
+                        metric_name=metric_name,
+                        dimensions_map={"service": POWERTOOLS_SERVICE_NAME},
+                        period=Duration.minutes(5),
+                        statistic=cloudwatch.Stats.SUM,
                     ),
                     threshold=0,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -10,6 +10,10 @@ Where an asset's original lives: ``media/`` (what was uploaded) or, once an admi
 released it from quarantine, ``released/`` (docs/scanning.md). Whatever reads, signs or
 deletes originals reaches both. With scanning on, the bucket policy further limits who
 reads and tags ``media/`` (``infra/scanning.py``).
+
+With the CDN on, the functions that stop a public original from serving (delete,
+quarantine, purge) may invalidate the distribution's cached copies, and nothing else of
+it (``infra/cdn.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from infra.functions import MediaportFunction
@@ -30,10 +37,16 @@ from mediaport import names
 
 @dataclass(frozen=True)
 class GrantTargets:
-    """What the grants point at: the bucket and tables, and the jobs queue."""
+    """What the grants point at: the bucket and tables, the jobs queue, the event bus, the
+    webhook queue and secret, and (with the CDN on) the distribution and its log bucket."""
 
     storage: Storage
     jobs_queue: sqs.IQueue
+    event_bus: events.IEventBus
+    webhook_queue: sqs.IQueue
+    webhook_secret: secretsmanager.ISecret
+    distribution: cloudfront.IDistribution | None = None
+    cdn_logs: s3.IBucket | None = None
 
 
 # What Powertools' DynamoDBPersistenceLayer calls on the idempotency table.
@@ -67,8 +80,8 @@ def grant_object_actions(
     acknowledge(
         fn.default_policy,
         f"AwsSolutions-IAM5[Resource::{arn_reference(bucket)}/{pattern}]",
-        f"Object keys are per asset, so the grant names the '{prefix}' prefix of this one "
-        "bucket; no other prefix or bucket is reachable.",
+        f"Object keys are per asset (or log file), so the grant names the '{prefix}' prefix "
+        "of this one bucket; no other prefix or bucket is reachable.",
     )
 
 
@@ -138,13 +151,25 @@ def grant_enqueue_jobs(fn: MediaportFunction, queue: sqs.IQueue) -> None:
     )
 
 
+def grant_invalidation(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """With the CDN on: invalidate the distribution's cached copies of an original that
+    stopped being served (CreateInvalidation on this distribution only)."""
+    if targets.distribution is not None:
+        iam.Grant.add_to_principal(
+            grantee=fn.function,
+            actions=["cloudfront:CreateInvalidation"],
+            resource_arns=[targets.distribution.distribution_arn],
+        )
+
+
 def grant_health(fn: MediaportFunction, targets: GrantTargets) -> None:
     """The health check touches no data."""
 
 
 def grant_usage(fn: MediaportFunction, targets: GrantTargets) -> None:
-    """Read the caller's usage rows (one Query)."""
+    """Read the caller's usage rows (one Query) and this month's bandwidth row (GetItem)."""
     grant_usage_reads(fn, targets.storage)
+    grant_table_items(fn, targets.storage.usage_table, "GetItem")
 
 
 def grant_presign(fn: MediaportFunction, targets: GrantTargets) -> None:
@@ -183,15 +208,20 @@ def grant_media(fn: MediaportFunction, targets: GrantTargets) -> None:
         # The pending tag goes back when the READY write fails after untagging.
         "s3:PutObjectTagging",
     )
+    # A delete to the trash takes the CDN tag off the original and its variants (keeping
+    # the scan's), a restore puts it back: read, written, removed wherever files live.
+    cdn_tagging = ("s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging")
     grant_object_actions(
-        fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject", "s3:DeleteObject"
+        fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject", "s3:DeleteObject", *cdn_tagging
     )
-    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject")
+    grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:GetObject", *cdn_tagging)
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
     # A delete names the asset's attachments (the byAsset index), or with ?detach=true
     # removes them in its own transaction: DeleteItem of each, UpdateItem of its entity.
     grant_index_query(fn, storage.attachment_table, (names.ATTACHMENT_ASSET_INDEX_NAME,))
     grant_table_items(fn, storage.attachment_table, "DeleteItem", "UpdateItem")
+    # A deleted public original stops serving from the CDN's caches too.
+    grant_invalidation(fn, targets)
 
 
 def grant_attachments(fn: MediaportFunction, targets: GrantTargets) -> None:
@@ -302,8 +332,15 @@ def grant_process_upload(fn: MediaportFunction, targets: GrantTargets) -> None:
         # The pending tag goes back when the READY write fails after untagging.
         "s3:PutObjectTagging",
     )
+    # A public asset's variants are written with the CDN tag (PutObject with tags needs
+    # PutObjectTagging too).
     grant_object_actions(
-        fn, storage.bucket, names.DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+        fn,
+        storage.bucket,
+        names.DERIVED_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
     )
     # derived/ is listed to delete every variant of a rejected asset (the record no
     # longer names them).
@@ -334,6 +371,8 @@ def grant_expire_assets(fn: MediaportFunction, targets: GrantTargets) -> None:
     grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:DeleteObject")
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
     grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
+    # A purged public original stops serving from the CDN's caches too.
+    grant_invalidation(fn, targets)
 
 
 def grant_reconcile_usage(fn: MediaportFunction, targets: GrantTargets) -> None:
@@ -370,8 +409,14 @@ def grant_transform_media(fn: MediaportFunction, targets: GrantTargets) -> None:
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject")
     grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject")
+    # A public asset's variants are written with the CDN tag.
     grant_object_actions(
-        fn, storage.bucket, names.DERIVED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+        fn,
+        storage.bucket,
+        names.DERIVED_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
     )
     grant_list_bucket(
         fn, storage.bucket, (names.UPLOAD_PREFIX, names.RELEASED_PREFIX, names.DERIVED_PREFIX)
@@ -389,14 +434,16 @@ def grant_scan_result(fn: MediaportFunction, targets: GrantTargets) -> None:
     grant_object_actions(fn, storage.bucket, names.DERIVED_PREFIX, "s3:DeleteObject")
     grant_list_bucket(fn, storage.bucket, (names.DERIVED_PREFIX,))
     grant_enqueue_jobs(fn, targets.jobs_queue)
+    # A quarantined public original stops serving from the CDN's caches too.
+    grant_invalidation(fn, targets)
 
 
 def grant_admin(fn: MediaportFunction, targets: GrantTargets) -> None:
     """List every quarantined asset (the quarantine index) and release one after review:
     a server-side copy of the original from ``media/`` to ``released/`` (CopyObject reads
-    the source, GetObject, and writes the target, PutObject; without tags, so neither
-    tagging action), the release counted in one transaction, the original deleted (or the
-    copy, when the release lost a race), and a job for its thumbnails.
+    the source, GetObject, and writes the target, PutObject, with the CDN tag for a
+    public asset: PutObjectTagging), the release counted in one transaction, the original
+    deleted (or the copy, when the release lost a race), and a job for its thumbnails.
 
     ListBucket on ``media/``: an original gone meanwhile answers 404 (a conflict), not 403.
     """
@@ -405,11 +452,61 @@ def grant_admin(fn: MediaportFunction, targets: GrantTargets) -> None:
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_index_query(fn, storage.table, (names.QUARANTINE_INDEX_NAME,))
     grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject", "s3:DeleteObject")
+    # The copy of a public asset carries the CDN tag (CopyObject with tags).
     grant_object_actions(
-        fn, storage.bucket, names.RELEASED_PREFIX, "s3:PutObject", "s3:DeleteObject"
+        fn,
+        storage.bucket,
+        names.RELEASED_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
     )
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX,))
     grant_enqueue_jobs(fn, targets.jobs_queue)
+
+
+def grant_publish_events(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Put each state change on the bus (PutEvents on it only) and hand it to the webhook
+    queue once per configured URL (SendMessage on it only). The records come with the
+    stream mappings (their reads, and the failed-records queue, are granted with them);
+    no table item or object is read."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=["events:PutEvents"],
+        resource_arns=[targets.event_bus.event_bus_arn],
+    )
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=["sqs:SendMessage"],
+        resource_arns=[targets.webhook_queue.queue_arn],
+    )
+
+
+def grant_deliver_webhooks(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """Read the signing secret (GetSecretValue on it only). The jobs come with the queue's
+    event source, whose consume grant includes ChangeMessageVisibility: a failed delivery
+    is put back later (its backoff). No table, bucket or other queue is reached."""
+    iam.Grant.add_to_principal(
+        grantee=fn.function,
+        actions=["secretsmanager:GetSecretValue"],
+        resource_arns=[targets.webhook_secret.secret_arn],
+    )
+
+
+def grant_count_bandwidth(fn: MediaportFunction, targets: GrantTargets) -> None:
+    """With the CDN on: read CloudFront's log files (GetObject under the log prefix of the
+    log bucket; the files come with the log queue's event source), find the owner of each
+    asset served (BatchGetItem on the asset table), and add their bytes to the month's usage
+    row with a record that the file was counted (one transaction: UpdateItem on usage rows,
+    PutItem, if absent, on the idempotency table); read a month's row back and record its
+    warning (GetItem, UpdateItem). Off, nothing invokes it and it holds nothing."""
+    if targets.cdn_logs is None:
+        return
+    storage = targets.storage
+    grant_object_actions(fn, targets.cdn_logs, names.CDN_LOG_PREFIX, "s3:GetObject")
+    grant_table_items(fn, storage.table, "BatchGetItem")
+    grant_table_items(fn, storage.usage_table, "GetItem", "UpdateItem")
+    grant_table_items(fn, storage.idempotency_table, "PutItem")
 
 
 GRANTS: Mapping[str, Callable[[MediaportFunction, GrantTargets], None]] = {
@@ -429,4 +526,7 @@ GRANTS: Mapping[str, Callable[[MediaportFunction, GrantTargets], None]] = {
     "transform_media": grant_transform_media,
     "scan_result": grant_scan_result,
     "admin": grant_admin,
+    "publish_events": grant_publish_events,
+    "deliver_webhooks": grant_deliver_webhooks,
+    "count_bandwidth": grant_count_bandwidth,
 }

@@ -138,6 +138,13 @@ EVENT_FUNCTIONS: tuple[str, ...] = (
     "transform_media",
     # GuardDuty's (or the local scanner's) scan results, through EventBridge.
     "scan_result",
+    # The asset and usage tables' streams: every state change as an event on the
+    # mediaport bus, and one webhook job per configured URL.
+    "publish_events",
+    # The webhook queue: one signed POST per job, retried with backoff.
+    "deliver_webhooks",
+    # CloudFront's standard logs: the bytes each owner's public media served this month.
+    "count_bandwidth",
 )
 
 

@@ -13,6 +13,12 @@ it cannot:
   that verify an upload, transform_media, admin, whose release copies a quarantined
   original) and GuardDuty's own role. Those roles can still read such bytes with their
   own credentials; that is how verification and a release work.
+- ``DenyCdnReadingUnscannedMedia``: the same reads by CloudFront (its service principal,
+  which origin access control signs as), whatever distribution: a CDN never serves a
+  ``media/`` object its scan did not clear, even one tagged servable. Written apart
+  because the statement above names ``{"AWS": "*"}`` and spares roles by
+  ``aws:PrincipalArn``, and whether those match a service principal is not something to
+  rest on; this one names CloudFront itself.
 - ``DenyUrlsToUnscannedMedia``: ...but never through a presigned URL (``s3:authType``
   ``REST-QUERY-STRING``), whoever signed it. So a URL the media function hands out for
   an unscanned or infected original fails at S3 even if the domain signed it by mistake;
@@ -54,6 +60,7 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.cdn import CLOUDFRONT_PRINCIPAL
 from infra.constants import (
     SCAN_ERROR_SERVE,
     SCAN_EVENT_MAX_AGE,
@@ -303,6 +310,14 @@ def scan_tag_policy(
             _READS,
             media_objects,
             {**not_readable, "ArnNotEquals": {"aws:PrincipalArn": readers}},
+        ),
+        iam.PolicyStatement(
+            sid="DenyCdnReadingUnscannedMedia",
+            effect=iam.Effect.DENY,
+            principals=[iam.ServicePrincipal(CLOUDFRONT_PRINCIPAL)],
+            actions=_READS,
+            resources=[media_objects],
+            conditions=not_readable,
         ),
         deny(
             "DenyUrlsToUnscannedMedia",

@@ -1020,9 +1020,17 @@ function submitFilters(event) {
 
 // ---- viewer ------------------------------------------------------------------------------
 
-/** The variant whose longest edge best fits `size` (never smaller when a bigger one exists). */
+/**
+ * The variant whose longest edge best fits `size` (never smaller when a bigger one exists),
+ * with the URL to show it by: its CDN URL when the asset is public (stable, so the browser
+ * caches it), else its short-lived presigned one (new on every read).
+ */
 function pickVariant(asset, size) {
-  const variants = Object.entries(asset.variants || {}).map(([name, variant]) => ({ name, ...variant }));
+  const variants = Object.entries(asset.variants || {}).map(([name, variant]) => ({
+    name,
+    ...variant,
+    url: variant.cdnUrl || variant.url,
+  }));
   const exact = variants.find((variant) => variant.name === String(size));
   if (exact) return exact;
   const edge = (variant) => Math.max(variant.width || 0, variant.height || 0);
@@ -1031,14 +1039,16 @@ function pickVariant(asset, size) {
   const choice = bigEnough[0] || largest[0];
   if (choice) return choice;
   // Not processed (yet): an image's own file still makes a preview.
-  if (asset.url && asset.mimeType?.startsWith("image/")) return { url: asset.url, width: asset.width, height: asset.height };
+  const url = asset.cdnUrl || asset.url;
+  if (url && asset.mimeType?.startsWith("image/")) return { url, width: asset.width, height: asset.height };
   return null;
 }
 
 function openViewer(asset) {
   const large = pickVariant(asset, VIEWER_SIZE);
   if (!large) {
-    if (asset.url) window.open(asset.url, "_blank", "noopener");
+    const url = asset.cdnUrl || asset.url;
+    if (url) window.open(url, "_blank", "noopener");
     return;
   }
   ui.viewerTitle.textContent = nameOf(asset);

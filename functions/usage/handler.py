@@ -1,11 +1,12 @@
-"""GET /media/usage and GET /media/usage/breakdown: the caller's storage against their tier."""
+"""GET /media/usage and GET /media/usage/breakdown: the caller's storage against their tier,
+and this month's bandwidth."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaport import usage
+from mediaport import bandwidth, usage
 from mediaport.api.resolver import (
     BEARER_AUTH,
     build_resolver,
@@ -13,7 +14,7 @@ from mediaport.api.resolver import (
     caller_tier,
     problem_responses,
 )
-from mediaport.api.schemas import CounterView, UsageBreakdownView, UsageView
+from mediaport.api.schemas import BandwidthView, CounterView, UsageBreakdownView, UsageView
 from mediaport.observability import logger, metrics, tracer
 from mediaport.services import current_services
 
@@ -22,9 +23,11 @@ app = build_resolver()
 
 @app.get(
     "/media/usage",
-    summary="My storage usage",
+    summary="My storage usage and bandwidth",
     description="Bytes and files stored (READY and QUARANTINED media), against the limits "
-    "of the caller's tier (the token's tier claim; the default tier without one).",
+    "of the caller's tier (the token's tier claim; the default tier without one); and the "
+    "bytes the CDN served of the caller's public media this month (UTC), against the "
+    "tier's monthly bandwidth.",
     tags=["usage"],
     security=BEARER_AUTH,
     responses={200: {"description": "The caller's usage."}, **problem_responses(401, 503)},
@@ -32,7 +35,9 @@ app = build_resolver()
 @tracer.capture_method
 def read_usage() -> UsageView:
     services = current_services()
-    current = usage.summary(services, caller_id(app), caller_tier(app, services.settings))
+    user, tier = caller_id(app), caller_tier(app, services.settings)
+    current = usage.summary(services, user, tier)
+    served = bandwidth.summary(services, user, tier)
     return UsageView(
         tier=current.tier,
         total_bytes=current.total.bytes,
@@ -44,6 +49,15 @@ def read_usage() -> UsageView:
         warning=current.warning,
         storage_warning_at=current.storage_warning_at,
         calculated_at=current.calculated_at,
+        bandwidth=BandwidthView(
+            month=served.month,
+            used_bytes=served.used_bytes,
+            limit_bytes=served.limit_bytes,
+            percent_used=served.percent_used,
+            warning=served.warning,
+            warning_at=served.warning_at,
+            reset_at=served.reset_at,
+        ),
     )
 
 

@@ -35,12 +35,18 @@ def run_local_stack(log: Path, extra_env: dict[str, str] | None = None) -> Itera
     The child reads its settings from this process's environment (with a `.env` the
     Makefile exported) and ``extra_env`` over it, as `make dev` does; only the ports are
     chosen here, so ``config`` is what the child really uses (``extra_env`` included: e.g.
-    ``MEDIAPORT_SCAN``, or the scopes and tiers the functions read).
+    ``MEDIAPORT_SCAN``, or the scopes and tiers the functions read). With
+    ``MEDIAPORT_EMULATOR=external`` the emulator's port is the one given: the child uses
+    the emulator already listening there, which outlives it (a stack restarted on it finds
+    its data, streams and queues as they were).
     """
     settings = {**os.environ, **(extra_env or {})}
     config = LocalConfig.from_environment(settings)
+    external = config.emulator == "external"
     config = dataclasses.replace(
-        config, api_port=_free_port(config.host), aws_port=_free_port(config.host)
+        config,
+        api_port=_free_port(config.host),
+        aws_port=config.aws_port if external else _free_port(config.host),
     )
     env = {
         **settings,

@@ -1,5 +1,6 @@
 """The local API gateway: serves the routes of ``infra/routes.py`` by invoking the same
-handlers with HTTP API events, and checks dev JWTs as the AWS JWT authorizer would."""
+handlers with HTTP API events, and checks dev JWTs as the AWS JWT authorizer would. Under
+``/cdn/`` it stands in for CloudFront instead (``infra/local/cdn.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 from werkzeug.utils import safe_join
 from werkzeug.wrappers import Request, Response
 
-from infra.local import lambdas
+from infra.local import cdn, lambdas
 from infra.local.config import LocalConfig
 from infra.local.events import http_api_event
 from infra.local.openapi import build_document, swagger_page
@@ -56,6 +57,8 @@ class Gateway:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if request.path.startswith(cdn.PREFIX):
+            return cdn.serve(request)  # CloudFront's traffic, not API Gateway's
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             return Response(status=204)
         if _request_line_and_headers_size(request) > MAX_REQUEST_LINE_AND_HEADERS:

@@ -1,6 +1,6 @@
 """Create what the CDK stack would: bucket (CORS, lifecycle, notifications), the asset,
-idempotency, upload-session, usage, folder and attachment tables, the upload queue and the
-jobs queue, each with its DLQ.
+idempotency, upload-session, usage, folder and attachment tables, the upload queue, the
+jobs queue and the webhook queue, each with its DLQ, and the host app's event bus.
 
 Everything the two stacks must agree on comes from ``infra.definitions``, the module
 ``infra/storage.py`` builds the deployed resources from. Used by the local stack against
@@ -26,6 +26,7 @@ from infra.definitions import (
     SESSION_TABLE,
     UPLOAD_NOTIFICATION,
     USAGE_TABLE,
+    WEBHOOK_MAX_RECEIVE_COUNT,
     LifecycleRule,
     TableDefinition,
 )
@@ -34,18 +35,24 @@ from infra.local.config import (
     JOBS_DEAD_LETTER_QUEUE_NAME,
     JOBS_QUEUE_NAME,
     QUEUE_NAME,
+    WEBHOOK_DEAD_LETTER_QUEUE_NAME,
+    WEBHOOK_QUEUE_NAME,
     LocalConfig,
 )
+from mediaport import names
 
-# Seconds a received message stays hidden before SQS hands it out again (both queues). The
-# local workers drain each queue on one thread, so a long batch is never received twice.
+# Seconds a received message stays hidden before SQS hands it out again (every queue; a
+# failed webhook job is hidden for its backoff instead). The local workers drain each
+# queue on one thread, so a long batch is never received twice.
 VISIBILITY_TIMEOUT_SECONDS = 30
 
 
 def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str, str]:
-    """Create every resource (idempotently); returns the queues' URLs and ARNs: the upload
-    queue's as ``queue_url``, ``queue_arn``, ``dlq_url``, the jobs queue's as
-    ``jobs_queue_url``, ``jobs_queue_arn``, ``jobs_dlq_url``."""
+    """Create every resource (idempotently: a restart against an external emulator finds
+    them); returns the queues' URLs and ARNs: the upload queue's as ``queue_url``,
+    ``queue_arn``, ``dlq_url``, the jobs queue's as ``jobs_queue_url``, ``jobs_queue_arn``,
+    ``jobs_dlq_url``, the webhook queue's as ``webhook_queue_url``, ``webhook_queue_arn``,
+    ``webhook_dlq_url``."""
     session = boto3.session.Session(region_name=config.region)
     s3 = session.client("s3", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
@@ -53,6 +60,11 @@ def provision(config: LocalConfig, endpoint_url: str | None = None) -> dict[str,
     queues = _create_queues(sqs, QUEUE_NAME, DEAD_LETTER_QUEUE_NAME, MAX_RECEIVE_COUNT)
     jobs = _create_queues(sqs, JOBS_QUEUE_NAME, JOBS_DEAD_LETTER_QUEUE_NAME, JOBS_MAX_RECEIVE_COUNT)
     queues.update({f"jobs_{name}": value for name, value in jobs.items()})
+    webhook = _create_queues(
+        sqs, WEBHOOK_QUEUE_NAME, WEBHOOK_DEAD_LETTER_QUEUE_NAME, WEBHOOK_MAX_RECEIVE_COUNT
+    )
+    queues.update({f"webhook_{name}": value for name, value in webhook.items()})
+    _create_event_bus(session.client("events", endpoint_url=endpoint_url), names.EVENT_BUS_NAME)
     _create_bucket(s3, config, queues["queue_arn"])
     _create_table(dynamodb, config.table_name, ASSET_TABLE)
     _create_table(dynamodb, config.idempotency_table_name, IDEMPOTENCY_TABLE)
@@ -85,6 +97,14 @@ def _create_queues(
         "Attributes"
     ]["QueueArn"]
     return {"queue_url": queue_url, "queue_arn": queue_arn, "dlq_url": dlq_url}
+
+
+def _create_event_bus(events: Any, name: str) -> None:
+    """The custom bus the host app's events go on (nothing reads it locally but the
+    rules a test or a developer puts on it)."""
+    existing = {bus["Name"] for bus in events.list_event_buses().get("EventBuses", [])}
+    if name not in existing:
+        events.create_event_bus(Name=name)
 
 
 def _create_bucket(s3: Any, config: LocalConfig, queue_arn: str) -> None:

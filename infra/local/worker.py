@@ -2,10 +2,11 @@
 
 ``EventWorker`` drains one queue and calls one function with the same SQS event Lambda
 would send, honouring partial failures: the local stack runs one for the upload queue
-(process_upload) and one for the jobs queue (transform_media). ``StreamWorker`` stands in
-for two services around the asset table: DynamoDB's TTL (moto never expires items) and
-the stream mapping that hands ``expire_assets`` the records TTL made, in Lambda's DynamoDB
-event shape.
+(process_upload), one for the jobs queue (transform_media) and one for the webhook queue
+(deliver_webhooks). ``StreamWorker`` stands in for DynamoDB's TTL on the asset table
+(moto never expires items) and for the stream mappings, each in Lambda's DynamoDB event
+shape: the asset table's TTL removals → ``expire_assets``, and every record of the asset
+and usage tables → ``publish_events``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +30,16 @@ log = logging.getLogger("mediaport.local.worker")
 PROCESS_FUNCTION = "process_upload"
 TRANSFORM_FUNCTION = "transform_media"
 EXPIRE_FUNCTION = "expire_assets"
+PUBLISH_FUNCTION = "publish_events"
+WEBHOOK_FUNCTION = "deliver_webhooks"
 # Messages one ReceiveMessage returns at most (SQS's own limit), and so a batch's size.
 SQS_BATCH_SIZE = 10
 # How DynamoDB signs the REMOVE records its TTL makes (and what the deployed mapping's
 # filter lets through to expire_assets).
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 STREAM_BATCH_SIZE = 100
-# Like the deployed mapping's retry attempts: then the batch is skipped (and logged).
+# Like a deployed mapping's retry attempts: then the batch is skipped (and logged, where
+# the deployed mapping records it in its on-failure queue).
 STREAM_MAX_RETRIES = 3
 # Batches read from one shard in one poll: a busy stream is caught up within a poll or two.
 STREAM_MAX_BATCHES = 50
@@ -111,10 +116,47 @@ class EventWorker(threading.Thread):
         return len(messages)
 
 
-class StreamWorker(threading.Thread):
-    """TTL and the stream mapping for the asset table, polled once a second."""
+@dataclass
+class StreamMapping:
+    """Lambda's event source mapping of one table's stream to one function: which records
+    it lets through, where it reads each shard next, and how often a batch has failed.
 
-    def __init__(self, table_name: str, region: str, endpoint_url: str | None) -> None:
+    The position moves past a batch only once the function took it: a worker that dies
+    (or a stack killed) between a write and its delivery leaves the record to be read
+    again, as Lambda's mapping keeps its checkpoint until the function succeeds.
+    """
+
+    table_name: str
+    function: str
+    # The deployed mapping's filter; None lets every record through.
+    accepts: Callable[[dict[str, Any]], bool] | None = None
+    # Told of the records of each batch handed over (taken, or given up on).
+    handed: Callable[[list[dict[str, Any]]], None] | None = None
+    # Where each shard is to be read from next: (iterator type, sequence number). A fresh
+    # iterator each batch: moto replaces a table's stream shard object when it rolls back
+    # a cancelled transaction, and an iterator kept across that would keep reading the old
+    # one (and never see another record). A new mapping starts at TRIM_HORIZON, as the
+    # deployed ones do: everything the stream holds is delivered (again, after a restart).
+    positions: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+class StreamWorker(threading.Thread):
+    """TTL for the asset table and the stream mappings, polled once a second.
+
+    Always the asset table's TTL removals → expire_assets; with ``publish_tables``, every
+    record of those tables' streams → publish_events (the local stack passes the asset and
+    usage tables, unless ``MEDIAPORT_LOCAL_EVENTS=off`` disables that mapping).
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        endpoint_url: str | None,
+        *,
+        publish_tables: Sequence[str] = (),
+    ) -> None:
         super().__init__(name="mediaport-stream-worker", daemon=True)
         self.table_name, self.region = table_name, region
         self.dynamodb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
@@ -126,15 +168,15 @@ class StreamWorker(threading.Thread):
             config=Config(account_id_endpoint_mode="disabled"),
         )
         self._stopping = threading.Event()
-        # Where each shard is to be read from next: (iterator type, sequence number). A
-        # fresh iterator each batch: moto replaces a table's stream shard object when it
-        # rolls back a cancelled transaction, and an iterator kept across that would keep
-        # reading the old one (and never see another record).
-        self._positions: dict[str, tuple[str, str | None]] = {}
-        self._failures: dict[str, int] = {}
         # Keys of the items this worker deleted as TTL would: their REMOVE records are
         # marked with TTL's identity, as DynamoDB marks its own.
         self._expired_keys: set[str] = set()
+        self.mappings = [
+            StreamMapping(
+                table_name, EXPIRE_FUNCTION, accepts=self._removed_by_ttl, handed=self._forget
+            ),
+            *(StreamMapping(table, PUBLISH_FUNCTION) for table in publish_tables),
+        ]
 
     def stop(self) -> None:
         self._stopping.set()
@@ -143,9 +185,13 @@ class StreamWorker(threading.Thread):
         while not self._stopping.is_set():
             try:
                 self.expire_due_items()
-                self.poll_once()
             except Exception:  # keep going: one bad poll must not stop the local stack
-                log.exception("stream worker poll failed")
+                log.exception("stream worker: TTL sweep failed")
+            for mapping in self.mappings:
+                try:
+                    self.poll_mapping(mapping)
+                except Exception:  # one mapping's trouble must not stop the others
+                    log.exception("stream worker: %s poll failed", mapping.function)
             self._stopping.wait(1)
 
     def expire_due_items(self, now: float | None = None) -> int:
@@ -179,69 +225,99 @@ class StreamWorker(threading.Thread):
         return expired
 
     def poll_once(self) -> int:
-        """Read every shard once; hand TTL's REMOVE records to expire_assets. How many."""
-        stream_arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"][
+        """Read every mapping's stream once (each shard up to its end now); how many
+        records were handed to the functions."""
+        return sum(self.poll_mapping(mapping) for mapping in self.mappings)
+
+    def poll_mapping(self, mapping: StreamMapping) -> int:
+        """Read one mapping's stream, every shard; the records handed to its function."""
+        stream_arn = self.dynamodb.describe_table(TableName=mapping.table_name)["Table"][
             "LatestStreamArn"
         ]
         shards = self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
         delivered = 0
         for shard in shards:
-            delivered += self._poll_shard(stream_arn, shard["ShardId"])
+            delivered += self._poll_shard(mapping, stream_arn, shard["ShardId"])
         return delivered
 
-    def _poll_shard(self, stream_arn: str, shard_id: str) -> int:
+    def _poll_shard(self, mapping: StreamMapping, stream_arn: str, shard_id: str) -> int:
         """Read one shard up to where it ends now (as Lambda keeps polling a busy shard),
         at most ``STREAM_MAX_BATCHES`` batches a poll."""
         delivered = 0
         for _batch in range(STREAM_MAX_BATCHES):
-            handed, read = self._read_batch(stream_arn, shard_id)
+            handed, read = self._read_batch(mapping, stream_arn, shard_id)
             delivered += handed
             if not read:
                 break
         return delivered
 
-    def _read_batch(self, stream_arn: str, shard_id: str) -> tuple[int, int]:
-        """One batch of a shard: (records handed to expire_assets, records read)."""
-        kind, sequence = self._positions.get(shard_id, ("TRIM_HORIZON", None))
+    def _read_batch(
+        self, mapping: StreamMapping, stream_arn: str, shard_id: str
+    ) -> tuple[int, int]:
+        """One batch of a shard: (records handed to the function, records read). The
+        position moves past the batch only once the function took it."""
+        kind, sequence = mapping.positions.get(shard_id, ("TRIM_HORIZON", None))
         at = {"SequenceNumber": sequence} if sequence is not None else {}
         iterator = self.streams.get_shard_iterator(
             StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=kind, **at
         )["ShardIterator"]
         response = self.streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH_SIZE)
-        # The deployed mapping's filter: only the REMOVE records TTL made reach the function.
+        read = response.get("Records", [])
+        # The deployed mapping's filter: only what it lets through reaches the function.
         records = [
-            self._lambda_record(record, stream_arn)
-            for record in response.get("Records", [])
-            if record["eventName"] == "REMOVE"
-            and _key_id(record["dynamodb"]["Keys"]) in self._expired_keys
+            self.lambda_record(record, stream_arn)
+            for record in read
+            if mapping.accepts is None or mapping.accepts(record)
         ]
         if records:
-            result = lambdas.invoke(EXPIRE_FUNCTION, {"Records": records}) or {}
-            failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
-            attempts = self._failures.get(shard_id, 0) + 1
+            failed = self._invoke(mapping.function, records)
+            attempts = mapping.failures.get(shard_id, 0) + 1
             if failed and attempts <= STREAM_MAX_RETRIES:
                 # Lambda retries a stream batch from the first failed record.
-                self._failures[shard_id] = attempts
-                self._positions[shard_id] = ("AT_SEQUENCE_NUMBER", failed[0])
+                mapping.failures[shard_id] = attempts
+                mapping.positions[shard_id] = ("AT_SEQUENCE_NUMBER", failed[0])
                 return len(records), 0
             if failed:
-                log.error("expire_assets kept failing; records skipped: %s", failed)
-            for record in records:
-                self._expired_keys.discard(_key_id(record["dynamodb"]["Keys"]))
-        self._failures.pop(shard_id, None)
-        if response.get("Records"):
-            last = response["Records"][-1]["dynamodb"]["SequenceNumber"]
-            self._positions[shard_id] = ("AFTER_SEQUENCE_NUMBER", last)
-        return len(records), len(response.get("Records", []))
+                log.error("%s kept failing; records skipped: %s", mapping.function, failed)
+            if mapping.handed is not None:
+                mapping.handed(records)
+        mapping.failures.pop(shard_id, None)
+        if read:
+            last = read[-1]["dynamodb"]["SequenceNumber"]
+            mapping.positions[shard_id] = ("AFTER_SEQUENCE_NUMBER", last)
+        return len(records), len(read)
 
-    def _lambda_record(self, record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    @staticmethod
+    def _invoke(function: str, records: list[dict[str, Any]]) -> list[str]:
+        """Hand the batch over; the sequence numbers it failed, lowest first (a function
+        that fails as a whole fails every record, as a Lambda error does)."""
+        try:
+            result = lambdas.invoke(function, {"Records": records}) or {}
+        except Exception:
+            log.exception("%s failed the whole batch", function)
+            return [record["dynamodb"]["SequenceNumber"] for record in records]
+        failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+        return sorted(failed, key=int)
+
+    def _removed_by_ttl(self, record: dict[str, Any]) -> bool:
+        """expire_assets' filter: the REMOVE records TTL made (this worker, standing in)."""
+        return (
+            record["eventName"] == "REMOVE"
+            and _key_id(record["dynamodb"]["Keys"]) in self._expired_keys
+        )
+
+    def _forget(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            self._expired_keys.discard(_key_id(record["dynamodb"]["Keys"]))
+
+    def lambda_record(self, record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
         """A stream record as Lambda hands it over: epoch times, the source ARN, TTL's
         identity on the removals TTL made."""
         change = dict(record["dynamodb"])
         created = change.get("ApproximateCreationDateTime")
         if isinstance(created, datetime):
             change["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {
+        shaped = {
             "eventID": record["eventID"],
             "eventName": record["eventName"],
             "eventVersion": record.get("eventVersion", "1.1"),
@@ -249,8 +325,10 @@ class StreamWorker(threading.Thread):
             "awsRegion": self.region,
             "dynamodb": change,
             "eventSourceARN": stream_arn,
-            "userIdentity": dict(TTL_IDENTITY),
         }
+        if self._removed_by_ttl(record):
+            shaped["userIdentity"] = dict(TTL_IDENTITY)
+        return shaped
 
 
 def _key_id(keys: dict[str, Any]) -> str:

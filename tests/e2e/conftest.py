@@ -15,7 +15,9 @@ from playwright.sync_api import Browser
 from infra.local.child import run_local_stack
 from infra.local.config import LocalConfig
 from infra.local.tokens import issue_token
+from mediaport import names
 from tests.e2e.browser import Demo, launch_chromium, open_demo
+from tests.webhook_receiver import Receiver, webhook_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE_SCOPE = "LARGE_MEDIA"
@@ -92,3 +94,36 @@ def demo(browser: Browser, local_stack: LocalStack) -> Iterator[Demo]:
         yield demo
     finally:
         demo.page.context.close()
+
+
+# --- Webhooks (tests/e2e/test_webhooks.py) ---------------------------------------------------
+# A signing secret of the tests' own (not the dev key), to show the setting reaches the
+# functions: "whsec_" + base64 of 32 bytes.
+E2E_WEBHOOK_SECRET = "whsec_ZTJlLXdlYmhvb2tzLXNpZ25pbmctc2VjcmV0LTMyYiE="
+
+
+@dataclass(frozen=True)
+class WebhookStack:
+    stack: LocalStack
+    receiver: Receiver
+
+
+@pytest.fixture(scope="session")
+def webhook_stack() -> Iterator[WebhookStack]:
+    """A stack that POSTs every event to a real receiver on loopback (started here, its
+    answers scripted by each test), signed with ``E2E_WEBHOOK_SECRET``, retrying 1 s, 2 s,
+    4 s… apart; on ports of its own, started only by the tests that ask for it."""
+    with webhook_receiver() as receiver:
+        for stack in _start(
+            "local-stack-webhooks.log",
+            {
+                "MEDIAPORT_SCAN": "off",
+                # Whatever a .env says: its own emulator, its stream mapping on.
+                "MEDIAPORT_EMULATOR": "embedded",
+                "MEDIAPORT_LOCAL_EVENTS": "on",
+                names.ENV_WEBHOOK_URL: receiver.url,
+                names.ENV_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
+                "MEDIAPORT_WEBHOOK_BACKOFF_SECONDS": "1",
+            },
+        ):
+            yield WebhookStack(stack, receiver)

@@ -13,7 +13,9 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from infra.cdn import MediaCdn
 from infra.constants import STACK_NAME
+from infra.events import HostEvents
 from infra.processing import UploadProcessing
 from infra.scanning import MalwareScanning
 from infra.stack import MediaportStack
@@ -62,6 +64,19 @@ class Synth:
         return jobs
 
     @property
+    def events(self) -> HostEvents:
+        events = self.stack.node.find_child("Events")
+        assert isinstance(events, HostEvents)
+        return events
+
+    @property
+    def cdn(self) -> MediaCdn | None:
+        """The CloudFront wiring, unless the stack was synthesized with cdn=false."""
+        cdn = self.stack.node.try_find_child("Cdn")
+        assert cdn is None or isinstance(cdn, MediaCdn)
+        return cdn
+
+    @property
     def scanning(self) -> MalwareScanning | None:
         """The GuardDuty wiring, when the stack was synthesized with scanning on."""
         scanning = self.stack.node.try_find_child("Scanning")
@@ -98,6 +113,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def scanning_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """scanning=guardduty, with the default scan-error policy (block)."""
     return synthesize(tmp_path_factory.mktemp("cdk.out-scanning"), scanning="guardduty")
+
+
+@pytest.fixture(scope="session")
+def no_cdn_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """cdn=false: no CloudFront, public media gets presigned URLs."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out-no-cdn"), cdn="false")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ def mediaport_functions(synth: Synth) -> dict[str, dict]:
     return {
         f["Properties"]["Description"].removeprefix("Mediaport "): f["Properties"]
         for f in synth.resources_of_type("AWS::Lambda::Function").values()
-        if f["Properties"].get("Description", "").startswith("Mediaport ")
+        # (CDK's own handlers may carry a Description that is not a plain string.)
+        if str(f["Properties"].get("Description", "")).startswith("Mediaport ")
     }
 
 
@@ -70,7 +71,8 @@ def test_only_the_routes_taking_an_idempotency_key_know_its_table(synth: Synth) 
     idempotency = {"Ref": synth.logical_id(synth.storage.idempotency_table)}
     for name, fn in mediaport_functions(synth).items():
         env = fn["Environment"]["Variables"]
-        if name in ("presign", "multipart"):
+        # count_bandwidth records there each log file it counted.
+        if name in ("presign", "multipart", "count_bandwidth"):
             assert env["MEDIAPORT_IDEMPOTENCY_TABLE_NAME"] == idempotency
         else:
             assert "MEDIAPORT_IDEMPOTENCY_TABLE_NAME" not in env, name
@@ -98,6 +100,11 @@ def test_the_processor_has_more_memory_and_time_than_api_functions(synth: Synth)
     transformer = functions.pop("transform_media")
     assert transformer["MemorySize"] >= max(processor["MemorySize"], 1769)
     assert transformer["Timeout"] == 60
+    # A batch of stream records; one signed POST (its HTTP timeout ~10 s); one CDN log file.
+    for name in ("publish_events", "deliver_webhooks"):
+        assert functions.pop(name)["Timeout"] == 30, name
+    counter = functions.pop("count_bandwidth")
+    assert (counter["MemorySize"], counter["Timeout"]) == (512, 60)
     for name, fn in functions.items():
         assert 256 <= fn["MemorySize"] <= 512, name
         assert 10 <= fn["Timeout"] <= 15, name

@@ -18,6 +18,7 @@ from tests.infra.test_cfn_lint import run_cfn_lint
 from tests.infra.test_functions import mediaport_functions
 from tests.infra.test_nag import describe
 from tests.infra.test_permissions import as_list, grants, list_bucket_conditions
+from tests.infra.test_processing import media_notifications
 
 FUNCTIONS = (*api_functions(), *EVENT_FUNCTIONS)
 SCAN_TAG = "s3:ExistingObjectTag/GuardDutyMalwareScanStatus"
@@ -111,12 +112,10 @@ def test_by_default_nothing_is_scanned_and_the_bucket_policy_is_ssl_only(synth: 
         assert "EventPattern" not in rule["Properties"]  # only the reconcile schedule
     assert not synth.resources_of_type("AWS::Lambda::EventInvokeConfig")
     statements = bucket_statements(synth)
-    assert list(statements) == [""]
+    # SSL only, and the CDN's read of what is tagged servable (tests/infra/test_cdn.py).
+    assert list(statements) == ["", "AllowCdnReadingServedMedia"]
     assert statements[""]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    (notifications,) = synth.resources_of_type("Custom::S3BucketNotifications").values()
-    assert (
-        "EventBridgeConfiguration" not in notifications["Properties"]["NotificationConfiguration"]
-    )
+    assert "EventBridgeConfiguration" not in media_notifications(synth)
 
 
 def test_every_data_function_knows_scanning_is_off_and_the_error_policy(synth: Synth) -> None:
@@ -223,8 +222,7 @@ def test_the_plan_role_has_awss_documented_permissions_narrowed_to_media(
 def test_the_bucket_keeps_sending_events_to_eventbridge(scanning_synth: Synth) -> None:
     # CDK's notification handler rewrites the whole configuration; GuardDuty's listener
     # needs EventBridge on, so the stack declares it rather than leave it to GuardDuty.
-    (notifications,) = scanning_synth.resources_of_type("Custom::S3BucketNotifications").values()
-    configuration = notifications["Properties"]["NotificationConfiguration"]
+    configuration = media_notifications(scanning_synth)
     assert configuration["EventBridgeConfiguration"] == {}
     assert configuration["QueueConfigurations"]
 
@@ -380,15 +378,54 @@ def test_the_policy_has_exactly_these_statements(scanning_synth: Synth) -> None:
     assert set(bucket_statements(scanning_synth)) == {
         "",
         "DenyReadingUnscannedMedia",
+        "DenyCdnReadingUnscannedMedia",
         "DenyUrlsToUnscannedMedia",
         "DenyTaggingMediaButByMediaport",
         "DenyUploadsTaggedWithAScanResult",
         "DenyMarkingObjectsReadable",
         "DenyDroppingTheScanResult",
         "DenyDeletingTheScanResult",
+        # The one allow: the CDN's read of what is tagged servable (tests/infra/test_cdn.py).
+        "AllowCdnReadingServedMedia",
     }
     for sid, statement in bucket_statements(scanning_synth).items():
-        assert statement["Effect"] == "Deny", sid
+        assert statement["Effect"] == ("Allow" if sid.startswith("Allow") else "Deny"), sid
+
+
+def test_no_cdn_reads_unscanned_media_whatever_its_other_tags(scanning_synth: Synth) -> None:
+    # Named apart from DenyReadingUnscannedMedia, whose {"AWS": "*"} and aws:PrincipalArn
+    # exemptions are not to be relied on for a service principal: CloudFront itself.
+    statement = bucket_statements(scanning_synth)["DenyCdnReadingUnscannedMedia"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert set(statement["Action"]) == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert object_resource(scanning_synth, statement) == "media/*"
+    # Absent (not scanned yet), THREATS_FOUND or an error under the block policy: refused.
+    # No SourceArn: no distribution of any account is spared.
+    assert statement["Condition"] == {"StringNotEquals": {SCAN_TAG: ["NO_THREATS_FOUND"]}}
+
+
+def test_the_cdn_reads_clean_media_through_its_own_statement_only(
+    scanning_synth: Synth,
+) -> None:
+    statements = bucket_statements(scanning_synth)
+    allow = statements["AllowCdnReadingServedMedia"]
+    # What a clean, servable object needs: the CDN's allow, which names the scan tag not at
+    # all; and no deny that matches it (each CDN-reachable deny is conditioned on the scan
+    # tag not being readable, or on a presigned URL, which CloudFront never uses).
+    assert "s3:ExistingObjectTag/GuardDutyMalwareScanStatus" not in str(allow["Condition"])
+    for sid in ("DenyCdnReadingUnscannedMedia", "DenyReadingUnscannedMedia"):
+        assert statements[sid]["Condition"]["StringNotEquals"] == {SCAN_TAG: ["NO_THREATS_FOUND"]}
+    assert statements["DenyUrlsToUnscannedMedia"]["Condition"]["StringEquals"] == {
+        "s3:authType": "REST-QUERY-STRING"
+    }
+
+
+def test_the_serve_policy_lets_the_cdn_read_what_could_not_be_scanned(serve_synth: Synth) -> None:
+    statement = bucket_statements(serve_synth)["DenyCdnReadingUnscannedMedia"]
+    assert statement["Condition"] == {
+        "StringNotEquals": {SCAN_TAG: ["NO_THREATS_FOUND", *ERROR_RESULTS]}
+    }
 
 
 def test_the_serve_policy_also_serves_what_could_not_be_scanned(serve_synth: Synth) -> None:
@@ -454,7 +491,8 @@ def test_admin_lists_the_quarantine_and_releases_by_copy(synth: Synth) -> None:
         "bucket/media/*": {"s3:GetObject", "s3:DeleteObject"},
         # ...and writes the target (PutObject, no tags); the copy goes if the release
         # lost a race.
-        "bucket/released/*": {"s3:PutObject", "s3:DeleteObject"},
+        # The copy, with the CDN tag for a public asset.
+        "bucket/released/*": {"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"},
         "bucket": {"s3:ListBucket"},
     }
     assert list_bucket_conditions(synth, "admin") == [{"StringLike": {"s3:prefix": ["media/*"]}}]

@@ -19,7 +19,7 @@ def media_bucket(synth: Synth) -> tuple[str, dict]:
 
 def test_every_bucket_blocks_public_access_and_is_encrypted(synth: Synth) -> None:
     buckets = synth.resources_of_type("AWS::S3::Bucket")
-    assert len(buckets) == 2  # media + its access logs
+    assert len(buckets) == 3  # media, its access logs, the CDN's standard logs
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {

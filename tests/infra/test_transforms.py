@@ -87,8 +87,8 @@ def test_transform_media_reads_originals_and_writes_only_variants(synth: Synth) 
         # The original, uploaded or released by an admin.
         "bucket/media/*": {"s3:GetObject"},
         "bucket/released/*": {"s3:GetObject"},
-        # The variant, or removing one not worth keeping.
-        "bucket/derived/*": {"s3:PutObject", "s3:DeleteObject"},
+        # The variant (a public asset's with the CDN tag), or removing one not worth keeping.
+        "bucket/derived/*": {"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"},
         "bucket": {"s3:ListBucket"},
     }
     assert list_bucket_conditions(synth, "transform_media") == [

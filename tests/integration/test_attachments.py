@@ -29,6 +29,7 @@ FEED_FIELDS = {
     "assetId",
     "role",
     "url",
+    "cdnUrl",
     "variants",
     "mimeType",
     "altText",
@@ -416,10 +417,13 @@ def test_an_entity_shows_its_ready_media_to_any_user_and_nothing_private(stack: 
     assert item["url"].startswith("http")
     assert item["variants"]
     for variant in item["variants"].values():
-        assert set(variant) == {"url", "width", "height"}
-    # The original's URL names its key, which carries the stored (sanitised) filename
-    # (docs/attachments.md); nothing else does, the variants' keys included.
-    text = json.dumps({name: value for name, value in item.items() if name != "url"})
+        assert set(variant) == {"url", "cdnUrl", "width", "height"}
+    # The original's URLs (presigned and CDN) name its key, which carries the stored
+    # (sanitised) filename (docs/attachments.md); nothing else does, the variants' keys
+    # included.
+    text = json.dumps(
+        {name: value for name, value in item.items() if name not in ("url", "cdnUrl")}
+    )
     for private in ("originalFilename", "rejectReason", "folder", "tags", "userId", "Secret"):
         assert private not in text
 
@@ -485,7 +489,7 @@ def test_an_avatar_is_set_replaced_and_cleared(stack: Stack) -> None:
     set_first = set_avatar(stack, first)
     assert set_first.status_code == 200, set_first.get_data(as_text=True)
     assert set_first.get_json()["assetId"] == first
-    assert set(set_first.get_json()) == {"assetId", "url", "variants"}
+    assert set(set_first.get_json()) == {"assetId", "url", "cdnUrl", "variants"}
     assert stack.call("GET", "/users/alice/avatar", user="bob").get_json()["assetId"] == first
 
     before = stack.asset_item(first)
@@ -531,7 +535,7 @@ def test_an_avatar_of_a_processed_image_has_its_variants(stack: Stack) -> None:
     found = stack.call("GET", "/users/alice/avatar", user="bob").get_json()
 
     assert found["variants"]
-    assert all(set(v) == {"url", "width", "height"} for v in found["variants"].values())
+    assert all(set(v) == {"url", "cdnUrl", "width", "height"} for v in found["variants"].values())
 
 
 def test_an_avatar_must_be_a_ready_profile_avatar_of_ones_own(stack: Stack) -> None:

@@ -4,6 +4,7 @@ moto, and compares the two."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +12,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local.config import LocalConfig
+from infra.events import HostEvents
+from infra.local.config import WEBHOOK_DEAD_LETTER_QUEUE_NAME, WEBHOOK_QUEUE_NAME, LocalConfig
 from infra.local.provision import provision
+from mediaport import names
 from tests.infra.conftest import Synth, synthesize
+from tests.infra.test_processing import media_notifications
 
 CONFIG = LocalConfig()
 
@@ -95,8 +99,7 @@ def test_the_local_bucket_has_the_deployed_cors_rule_for_its_own_origins(
 
 
 def test_the_local_bucket_queues_the_same_new_objects(synth: Synth, local: dict[str, Any]) -> None:
-    (notifications,) = synth.resources_of_type("Custom::S3BucketNotifications").values()
-    (deployed,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    (deployed,) = media_notifications(synth)["QueueConfigurations"]
     provisioned = local["s3"].get_bucket_notification_configuration(Bucket=CONFIG.bucket_name)
     (queue,) = provisioned["QueueConfigurations"]
     assert queue["Events"] == deployed["Events"]
@@ -211,7 +214,9 @@ def test_local_functions_see_every_mediaport_variable_the_stack_sets(synth: Synt
     assert "MEDIAPORT_IDEMPOTENCY_TABLE_NAME" in deployed
     assert "MEDIAPORT_SESSION_TABLE_NAME" in deployed
     local = CONFIG.function_environment()
-    assert deployed <= set(local)
+    # Locally there is no CloudFront distribution to invalidate (the /cdn stand-in caches
+    # nothing): the one name only AWS has.
+    assert deployed - set(local) == {names.ENV_CDN_DISTRIBUTION_ID}
     assert local["MEDIAPORT_IDEMPOTENCY_TABLE_NAME"] == "mediaport-idempotency"
 
 
@@ -221,3 +226,39 @@ def test_provisioning_twice_changes_nothing(local: dict[str, Any]) -> None:
     assert provisioned_table(local["dynamodb"], CONFIG.table_name) == before
     rules = local["s3"].get_bucket_lifecycle_configuration(Bucket=CONFIG.bucket_name)["Rules"]
     assert len(rules) == 2
+
+
+def test_the_local_usage_table_is_the_deployed_one(synth: Synth, local: dict[str, Any]) -> None:
+    deployed = template_table(synth.resource_of(synth.storage.usage_table))
+    assert provisioned_table(local["dynamodb"], CONFIG.usage_table_name) == deployed
+    # Streamed: a total row's warning level going up is the "Storage Warning" event.
+    assert deployed["stream"] == "NEW_AND_OLD_IMAGES"
+    assert deployed["keys"] == [
+        {"AttributeName": "userId", "KeyType": "HASH"},
+        {"AttributeName": "dimension", "KeyType": "RANGE"},
+    ]
+
+
+# --- Events and webhooks ---------------------------------------------------------------
+
+
+def test_the_local_event_bus_and_webhook_queue_are_the_deployed_ones(
+    synth: Synth, local: dict[str, Any]
+) -> None:
+    host_events = synth.stack.node.find_child("Events")
+    assert isinstance(host_events, HostEvents)
+    bus = synth.resource_of(host_events.bus)["Properties"]
+    queue = synth.resource_of(host_events.webhook_queue)["Properties"]
+
+    local_buses = boto3.client("events", region_name=CONFIG.region).list_event_buses()
+    sqs = boto3.client("sqs", region_name=CONFIG.region)
+    url = sqs.get_queue_url(QueueName=WEBHOOK_QUEUE_NAME)["QueueUrl"]
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
+
+    assert bus["Name"] in {b["Name"] for b in local_buses["EventBuses"]}
+    assert int(redrive["maxReceiveCount"]) == int(queue["RedrivePolicy"]["maxReceiveCount"])
+    assert redrive["deadLetterTargetArn"].endswith(f":{WEBHOOK_DEAD_LETTER_QUEUE_NAME}")

@@ -219,7 +219,10 @@ def test_a_public_url_is_given_only_for_verified_bytes(
     monkeypatch.setenv("MEDIAPORT_PUBLIC_BASE_URL", "https://cdn.example.com")
     get_settings.cache_clear()
     data = samples.png_bytes()
-    ticket = stack.presign(filename="a.png", contentType="image/png", size=len(data)).get_json()
+    # A public scope (docs/serving.md: GENERIC is private, and gets no CDN URL at all).
+    ticket = stack.presign(
+        filename="a.png", contentType="image/png", size=len(data), scope="POST_ATTACHMENT"
+    ).get_json()
 
     assert "publicUrl" not in ticket
     assert stack.call("GET", f"/media/{ticket['assetId']}").get_json()["publicUrl"] is None
@@ -227,7 +230,8 @@ def test_a_public_url_is_given_only_for_verified_bytes(
     stack.upload(ticket, data)
     stack.call("PATCH", f"/media/{ticket['assetId']}/confirm")
     asset = stack.call("GET", f"/media/{ticket['assetId']}").get_json()
-    assert asset["publicUrl"] == f"https://cdn.example.com/{ticket['key']}"
+    # publicUrl is cdnUrl's former name, kept (deprecated) for the clients that read it.
+    assert asset["publicUrl"] == asset["cdnUrl"] == f"https://cdn.example.com/{ticket['key']}"
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH"])

@@ -77,8 +77,12 @@ class Settings(BaseSettings):
     # How long an Uppy upload session (its companionEndpoint) lasts: at most an hour, so a
     # leaked capability URL is worth no more than a leaked presigned one.
     upload_session_seconds: int = Field(default=3600, ge=60, le=MAX_URL_EXPIRY_SECONDS)
-    # Where ready media is served from when a CDN fronts the bucket (no trailing slash).
+    # Where public media is served from: the CDN in front of the bucket (CloudFront's
+    # domain on AWS, the local gateway's /cdn locally), no trailing slash. Unset: no cdnUrl.
     public_base_url: str | None = None
+    # The CloudFront distribution a delete, quarantine or purge invalidates (docs/serving.md);
+    # unset (locally, or without a CDN): nothing to invalidate.
+    cdn_distribution_id: str | None = None
     # Entity types that replace or add to the defaults (post, avatar, vehicle), e.g.
     # {"listing": {"scopes": ["GENERIC"], "maxAttachments": 20}} (docs/attachments.md).
     entity_types: dict[str, EntityType] = Field(default_factory=dict)
@@ -92,6 +96,23 @@ class Settings(BaseSettings):
     # A scan that could not be done (UNSUPPORTED, ACCESS_DENIED, FAILED): block keeps the
     # asset QUARANTINED until an admin releases it; serve serves it as if clean.
     scan_error_policy: Literal["block", "serve"] = "block"
+    # --- Events and webhooks (docs/events.md) ---
+    # publish_events: the EventBridge bus every asset state change is put on (its name).
+    event_bus_name: str | None = None
+    # publish_events (sends) and deliver_webhooks (backs off): the webhook queue.
+    webhook_queue_url: str | None = None
+    # Where webhooks go: one URL, or several separated by commas; empty, none are sent.
+    webhook_url: str = ""
+    # deliver_webhooks: the Standard Webhooks signing secret ("whsec_" + base64): its value
+    # (locally, a dev key the local stack sets), or on AWS the ARN of the Secrets Manager
+    # secret holding it (read once per cold start).
+    webhook_secret: str | None = Field(default=None, repr=False)
+    webhook_secret_arn: str | None = None
+    # deliver_webhooks: the webhook queue's maxReceiveCount (after its last delivery a
+    # failed webhook goes to the DLQ), and the delay before the first retry; each next
+    # one doubles, up to SQS's 12 hours.
+    webhook_max_receive_count: int | None = Field(default=None, ge=1)
+    webhook_backoff_seconds: int = Field(default=30, ge=1, le=43200)
 
     @model_validator(mode="after")
     def _default_tier_exists(self) -> Settings:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from mediaport import serving
 from mediaport.adapters import storage
 from mediaport.keys import parse_object_key, variant_prefix
-from mediaport.model import AssetStatus, utcnow
+from mediaport.model import AssetStatus, ScanStatus, utcnow
 from mediaport.observability import logger
 from mediaport.services import Services
 
@@ -84,6 +85,15 @@ def record_purge(services: Services, image: Mapping[str, Any]) -> bool:
     asset = services.assets.from_stream_image(image)
     if asset.status is not AssetStatus.DELETED or asset.purged_at is not None:
         return False
+    # Its files are gone. Its delete invalidated the CDN's copies already; this is the
+    # safety net for one cached again since (or whose invalidation CloudFront refused).
+    serving.stop_serving(
+        asset,
+        services.settings,
+        reason="purge",
+        was_on_cdn=serving.is_public(asset, services.settings)
+        and asset.scan_status is not ScanStatus.INFECTED,
+    )
     now = utcnow()
     keep_until = now + timedelta(days=services.settings.trash_days)
     return services.assets.put_tombstone(asset, purged_at=now, keep_until=keep_until)

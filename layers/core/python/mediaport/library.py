@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from mediaport import usage
+from mediaport import serving, usage
 from mediaport.adapters import storage
 from mediaport.adapters.folders import Folder
 from mediaport.adapters.folders import FolderExists as FolderRecordExists
@@ -154,6 +154,15 @@ def delete_asset(services: Services, user_id: str, asset_id: str, *, detach: boo
                 transition = replace(transition, changes={**transition.changes, "usage_count": 0})
         try:
             if services.assets.apply(transition, alongside) is not None:
+                # Public: CloudFront may no longer read its files (the tag goes), and the
+                # edges drop what they cached of it.
+                serving.set_cdn_tags(asset, services.settings, serve=False)
+                serving.stop_serving(
+                    asset,
+                    services.settings,
+                    reason="delete",
+                    was_on_cdn=serving.on_cdn(asset, services.settings),
+                )
                 # Usage fell: a recorded warning level clears, so the next crossing warns.
                 usage.follow_warnings(services, user_id, asset.tier)
                 return
@@ -187,6 +196,9 @@ def restore_asset(services: Services, user_id: str, asset_id: str, tier: str) ->
             # refuses it (403), or there is room again after all.
             continue
         if restored is not None:
+            if restored.status is AssetStatus.READY:
+                # (While its scan is pending the bucket policy still refuses CloudFront.)
+                serving.set_cdn_tags(restored, services.settings, serve=True)
             usage.follow_warnings(services, user_id, tier)
             return restored
     raise EditConflict(f"asset {asset_id} kept changing; retry the restore")

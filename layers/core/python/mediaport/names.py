@@ -124,6 +124,49 @@ ENV_JOBS_MAX_RECEIVE_COUNT = "MEDIAPORT_JOBS_MAX_RECEIVE_COUNT"
 # process_upload: the upload queue's maxReceiveCount, so it knows a delivery is the last.
 ENV_MAX_RECEIVE_COUNT = "MEDIAPORT_MAX_RECEIVE_COUNT"
 
+# --- Events for the host app (issue #13) -------------------------------------------------
+# The custom EventBridge bus every asset state change is published on, and the source
+# its events carry.
+EVENT_BUS_NAME = "mediaport"
+EVENT_SOURCE = "mediaport"
+# publish_events: the bus (its name) and the webhook queue it hands each event to, once
+# per configured URL.
+ENV_EVENT_BUS_NAME = "MEDIAPORT_EVENT_BUS_NAME"
+ENV_WEBHOOK_QUEUE_URL = "MEDIAPORT_WEBHOOK_QUEUE_URL"
+# publish_events and deliver_webhooks: where webhooks go (one URL, or several separated by
+# commas), and the Standard Webhooks secret ("whsec_" + base64): locally as the value, on
+# AWS as the ARN of the Secrets Manager secret holding it.
+ENV_WEBHOOK_URL = "MEDIAPORT_WEBHOOK_URL"
+ENV_WEBHOOK_SECRET = "MEDIAPORT_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
+ENV_WEBHOOK_SECRET_ARN = "MEDIAPORT_WEBHOOK_SECRET_ARN"  # noqa: S105 (a variable name)
+# deliver_webhooks: the webhook queue's maxReceiveCount (its last delivery is known).
+ENV_WEBHOOK_MAX_RECEIVE_COUNT = "MEDIAPORT_WEBHOOK_MAX_RECEIVE_COUNT"
+
+# --- Serving through a CDN (issue #13) -------------------------------------------------------
+# Every function that renders an asset: the CDN's base URL (CloudFront's domain on AWS,
+# the local gateway's /cdn locally) that public assets' cdnUrl starts with (the existing
+# setting MEDIAPORT_PUBLIC_BASE_URL), and, where a delete, quarantine or purge must stop a
+# public original from serving, the distribution to invalidate.
+ENV_PUBLIC_BASE_URL = "MEDIAPORT_PUBLIC_BASE_URL"
+ENV_CDN_DISTRIBUTION_ID = "MEDIAPORT_CDN_DISTRIBUTION_ID"
+# The object tag that lets CloudFront read an object (the bucket policy's only allow for
+# the distribution): set on a public asset's original and variants while it is served
+# (at settle, on every variant written, on a release's copy, at restore), removed when it
+# stops (a delete to the trash). Without it, CloudFront gets 403: a private asset's files,
+# a trashed one's, anything not settled.
+CDN_TAG_KEY = "mediaport-cdn"
+CDN_TAG_VALUE = "public"
+# How long what the CDN serves may be cached. A variant's key names the bytes it was made
+# from, so its content never changes: a year, immutable (written on the object). An
+# original's key is stable while what it serves may stop (a delete, a quarantine):
+# browsers keep it five minutes, then revalidate; the edges longer, since a delete,
+# quarantine or purge invalidates them (the distribution adds this header to originals,
+# which carry none of their own; the local /cdn stand-in does the same).
+VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+ORIGINAL_CACHE_CONTROL = "public, max-age=300"
+# Where CloudFront writes its standard logs (count_bandwidth reads them).
+CDN_LOG_PREFIX = "cdn-logs/"
+
 # --- Identity ----------------------------------------------------------------------------
 # The JWT claim that lists a user's groups (Cognito's), and the group admin routes need.
 GROUPS_CLAIM = "cognito:groups"

@@ -1,4 +1,5 @@
-"""Upload scopes: which media types each scope accepts and how large they may be.
+"""Upload scopes: which media types each scope accepts, how large they may be, and who
+may see what is uploaded in them.
 
 Scopes are data, not code: the defaults below can be replaced or extended through
 configuration (``MEDIAPORT_SCOPES``).
@@ -7,6 +8,7 @@ configuration (``MEDIAPORT_SCOPES``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -38,23 +40,40 @@ EXTENSIONS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# public: served by the CDN at stable URLs (cdnUrl) to anyone who has them; private: only
+# through short-lived presigned URLs handed to those the API lets read it (docs/serving.md).
+Visibility = Literal["public", "private"]
+
+
 class ScopePolicy(BaseModel):
-    """What one scope accepts."""
+    """What one scope accepts, and who may see it."""
 
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
 
     types: frozenset[str] = Field(min_length=1)
     max_bytes: int = Field(gt=0)
+    # A configured scope that says nothing is private: making media public is a decision.
+    visibility: Visibility = "private"
+
+    @property
+    def public(self) -> bool:
+        return self.visibility == "public"
 
 
 DEFAULT_SCOPE = "GENERIC"
 
 DEFAULT_SCOPES: Mapping[str, ScopePolicy] = {
-    "PROFILE_AVATAR": ScopePolicy(types=frozenset({JPEG, PNG, WEBP}), max_bytes=2 * MIB),
-    "POST_ATTACHMENT": ScopePolicy(
-        types=frozenset({JPEG, PNG, WEBP, MP4, MPEG_AUDIO}), max_bytes=50 * MIB
+    # What the host app shows every one of its users: public.
+    "PROFILE_AVATAR": ScopePolicy(
+        types=frozenset({JPEG, PNG, WEBP}), max_bytes=2 * MIB, visibility="public"
     ),
-    "GENERIC": ScopePolicy(types=IMAGE_TYPES | {MP4, MPEG_AUDIO, PDF}, max_bytes=100 * MIB),
+    "POST_ATTACHMENT": ScopePolicy(
+        types=frozenset({JPEG, PNG, WEBP, MP4, MPEG_AUDIO}), max_bytes=50 * MIB, visibility="public"
+    ),
+    # A user's own files (documents, the library): private.
+    "GENERIC": ScopePolicy(
+        types=IMAGE_TYPES | {MP4, MPEG_AUDIO, PDF}, max_bytes=100 * MIB, visibility="private"
+    ),
 }
 
 

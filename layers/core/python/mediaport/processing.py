@@ -41,6 +41,7 @@ from mediaport.policy import IMAGE_TYPES
 from mediaport.rendering import render_image
 from mediaport.scanning import scan_tags, verdict_from_tags
 from mediaport.services import Services
+from mediaport.serving import cdn_tags
 from mediaport.settlement import (
     counted,
     initial_processing,
@@ -139,7 +140,8 @@ def process_uploaded_object(
         else:
             # The same bytes again (a presigned POST form re-sent): they came with the
             # pending tag, which would let the lifecycle rule expire a READY original.
-            storage.clear_tags(bucket, key, keep=scan_tags(services.settings))
+            settings = services.settings
+            storage.clear_tags(bucket, key, keep=scan_tags(settings), add=cdn_tags(asset, settings))
     elif asset.status is AssetStatus.REJECTED:
         # Nothing of a REJECTED asset is kept. Deleting again is what makes the cleanup
         # of an earlier delivery (or of the settling write) complete when it was cut off.
@@ -217,7 +219,9 @@ def _reverify_overwritten(services: Services, asset: Asset, attempt: Attempt) ->
     else:
         # The overwrite carried the pending tag again; keep the lifecycle rule off it.
         settings = services.settings
-        kept = storage.clear_tags(asset.bucket, asset.key, keep=scan_tags(settings))
+        kept = storage.clear_tags(
+            asset.bucket, asset.key, keep=scan_tags(settings), add=cdn_tags(asset, settings)
+        )
         try:
             updated = counted(
                 services,
@@ -274,7 +278,9 @@ def make_thumbnails(services: Services, asset: Asset, attempt: Attempt) -> Outco
     variants: dict[str, Variant] = {}
     for rendered in rendition.variants:
         key = build_variant_key(asset.user_id, asset.asset_id, checksum, rendered.name)
-        storage.put_variant(asset.bucket, key, rendered.webp)
+        storage.put_variant(
+            asset.bucket, key, rendered.webp, tags=cdn_tags(asset, services.settings)
+        )
         variants[rendered.name] = Variant(
             key=key, width=rendered.width, height=rendered.height, bytes=len(rendered.webp)
         )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from mediaport import names
+from mediaport import names, serving
 from mediaport.adapters import storage
 from mediaport.adapters.jobs import send_job
 from mediaport.config import Settings
@@ -31,6 +31,7 @@ from mediaport.model import (
 )
 from mediaport.observability import logger
 from mediaport.services import Services
+from mediaport.serving import cdn_tags
 
 _ATTEMPTS = 3
 
@@ -110,6 +111,13 @@ def _after_scan(services: Services, before: Asset, after: Asset) -> ScanOutcome:
         after.status is AssetStatus.QUARANTINED and before.status is not AssetStatus.QUARANTINED
     ):
         storage.delete_prefix(after.bucket, variant_prefix(after.user_id, after.asset_id))
+        # Public and served until now: the CDN's edges drop what they cached of it.
+        serving.stop_serving(
+            before,
+            services.settings,
+            reason="quarantine",
+            was_on_cdn=serving.on_cdn(before, services.settings),
+        )
         return ScanOutcome.QUARANTINED
     if after.status is AssetStatus.READY and after.processing is Processing.PENDING:
         queue_thumbnails(services, after)
@@ -147,7 +155,9 @@ def release(services: Services, asset_id: str, *, admin: str, reason: str) -> As
         )
     target = build_released_key(asset.user_id, asset.asset_id, asset.filename)
     try:
-        copied = storage.copy_object(asset.bucket, asset.key, target, asset.checksum)
+        copied = storage.copy_object(
+            asset.bucket, asset.key, target, asset.checksum, tags=cdn_tags(asset, services.settings)
+        )
     except storage.ObjectChanged:
         raise EditConflict(f"asset {asset_id}'s file changed; read it again") from None
     transition = asset.release(by=admin, reason=reason, now=utcnow(), key=target, checksum=copied)

@@ -23,6 +23,7 @@ from mediaport.observability import logger, metrics
 from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.scanning import scan_tags, verdict_from_tags
 from mediaport.services import Services
+from mediaport.serving import cdn_tags
 from mediaport.verification import Rejection, VerifiedObject, verify_stored_object
 
 
@@ -129,7 +130,9 @@ def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
         # expired by the lifecycle rule; an untagged PENDING one is only kept longer. With
         # scanning on, the scan's tag stays, and says the result if the scan is done.
         settings = services.settings
-        kept = storage.clear_tags(asset.bucket, asset.key, keep=scan_tags(settings))
+        kept = storage.clear_tags(
+            asset.bucket, asset.key, keep=scan_tags(settings), add=cdn_tags(asset, settings)
+        )
         transition = asset.mark_ready(
             outcome,
             initial_processing(outcome.mime_type),

@@ -151,8 +151,10 @@ def follow_warnings(services: Services, user_id: str, tier: str | None) -> None:
 
 
 def storage_warning(user_id: str, tier: str, level: int, current: UsageSummary) -> None:
-    """A crossing of a warning level, recorded once: the hook for the "Storage Warning"
-    event (logged and counted until events exist)."""
+    """A crossing of a warning level, recorded once: logged and counted here. The host
+    app's "Storage Warning" event is not sent from here: ``publish_events`` derives it from
+    the usage table's stream (the ``warningLevel`` this crossing wrote), so a function that
+    dies right after the write loses no event (docs/events.md)."""
     logger.info(
         "storage warning",
         extra={

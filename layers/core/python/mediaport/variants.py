@@ -47,6 +47,7 @@ from mediaport.model.variants import (
 from mediaport.observability import logger
 from mediaport.processing import Attempt, make_thumbnails
 from mediaport.services import Services
+from mediaport.serving import cdn_tags
 from mediaport.transforms import transform_image
 
 _ATTEMPTS = 3
@@ -225,7 +226,13 @@ def make_variant(
             f"optimized, the image is {len(made.data):,} bytes, not smaller than the "
             f"original's {asset.size:,}: no copy is kept",
         )
-    storage.put_variant(asset.bucket, variant.key, made.data, spec.format.media_type)
+    storage.put_variant(
+        asset.bucket,
+        variant.key,
+        made.data,
+        spec.format.media_type,
+        tags=cdn_tags(asset, services.settings),
+    )
     for _attempt in range(_ATTEMPTS):
         transition = asset.record_variant(
             name, size=len(made.data), original_size=asset.size if optimizing else None

@@ -13,7 +13,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import boto3
 from botocore.config import Config
@@ -171,11 +171,18 @@ def read_object(bucket: str, key: str, etag: str) -> bytes:
 
 # Variant keys name the bytes they were made from (content-addressed), so a key's content
 # never changes and may be cached for good.
-VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+VARIANT_CACHE_CONTROL = names.VARIANT_CACHE_CONTROL
 
 
-def put_variant(bucket: str, key: str, data: bytes, media_type: str = "image/webp") -> None:
-    """Store a derived image (under ``derived/``, which does not notify)."""
+def put_variant(
+    bucket: str,
+    key: str,
+    data: bytes,
+    media_type: str = "image/webp",
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Store a derived image (under ``derived/``, which does not notify), with ``tags``."""
+    tagging = {"Tagging": urlencode(tags)} if tags else {}
     try:
         s3_client().put_object(
             Bucket=bucket,
@@ -183,6 +190,7 @@ def put_variant(bucket: str, key: str, data: bytes, media_type: str = "image/web
             Body=data,
             ContentType=media_type,
             CacheControl=VARIANT_CACHE_CONTROL,
+            **tagging,
         )
     except (ClientError, BotoCoreError) as error:
         raise _unavailable("write", key, error) from error
@@ -237,21 +245,25 @@ def tag_pending(bucket: str, key: str, keep: tuple[str, ...] = ()) -> None:
         raise _unavailable("tag", key, error) from error
 
 
-def clear_tags(bucket: str, key: str, keep: tuple[str, ...] = ()) -> dict[str, str]:
+def clear_tags(
+    bucket: str,
+    key: str,
+    keep: tuple[str, ...] = (),
+    add: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Remove an object's tags (the pending-upload tag the lifecycle rule expires on) but
-    those named in ``keep``; what was kept.
+    those named in ``keep``, and set ``add``; what was kept (``add`` not included).
 
-    Without ``keep`` this is one DeleteObjectTagging. With it, the tags are read and the
-    kept ones written back (S3 has no conditional tagging: a tag written by someone else
-    between the two calls would be lost, so only pass ``keep`` when scanning is on).
+    Without ``keep`` this is one call (DeleteObjectTagging, or PutObjectTagging of
+    ``add``). With it, the tags are read and written back (S3 has no conditional tagging:
+    a tag written by someone else between the two calls would be lost, so only pass
+    ``keep`` when scanning is on: the bucket policy then refuses such a write).
     """
+    add = add or {}
     try:
-        if not keep:
-            s3_client().delete_object_tagging(Bucket=bucket, Key=key)
-            return {}
-        kept = _tags_of(bucket, key, keep)
-        if kept:
-            _put_tags(bucket, key, kept)
+        kept = _tags_of(bucket, key, keep) if keep else {}
+        if kept or add:
+            _put_tags(bucket, key, {**kept, **add})
         else:
             s3_client().delete_object_tagging(Bucket=bucket, Key=key)
         return kept
@@ -261,6 +273,31 @@ def clear_tags(bucket: str, key: str, keep: tuple[str, ...] = ()) -> dict[str, s
         raise _unavailable("untag", key, error) from error
     except BotoCoreError as error:
         raise _unavailable("untag", key, error) from error
+
+
+def set_tag(bucket: str, key: str, name: str, value: str | None) -> None:
+    """Set (or, with None, remove) one tag of an object, keeping its others; nothing when
+    the object is gone."""
+    try:
+        tags = {
+            tag["Key"]: tag["Value"]
+            for tag in s3_client().get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        }
+        if tags.get(name) == value:
+            return
+        tags.pop(name, None)
+        if value is not None:
+            tags[name] = value
+        if tags:
+            _put_tags(bucket, key, tags)
+        else:
+            s3_client().delete_object_tagging(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return
+        raise _unavailable("tag", key, error) from error
+    except BotoCoreError as error:
+        raise _unavailable("tag", key, error) from error
 
 
 def _tags_of(bucket: str, key: str, names_: tuple[str, ...]) -> dict[str, str]:
@@ -276,9 +313,16 @@ def _put_tags(bucket: str, key: str, tags: dict[str, str]) -> None:
     )
 
 
-def copy_object(bucket: str, source_key: str, target_key: str, etag: str) -> str:
-    """Copy the object (still the bytes whose ETag is ``etag``) to ``target_key``, without
-    its tags; the copy's ETag. ``ObjectChanged`` when the source is gone or replaced.
+def copy_object(
+    bucket: str,
+    source_key: str,
+    target_key: str,
+    etag: str,
+    tags: dict[str, str] | None = None,
+) -> str:
+    """Copy the object (still the bytes whose ETag is ``etag``) to ``target_key`` with
+    ``tags`` instead of its own; the copy's ETag. ``ObjectChanged`` when the source is
+    gone or replaced.
 
     One CopyObject: up to 5 GB (a larger object would need a multipart copy).
     """
@@ -289,6 +333,7 @@ def copy_object(bucket: str, source_key: str, target_key: str, etag: str) -> str
             CopySource={"Bucket": bucket, "Key": source_key},
             CopySourceIfMatch=etag,
             TaggingDirective="REPLACE",
+            Tagging=urlencode(tags or {}),
             MetadataDirective="COPY",
         )
     except ClientError as error:

@@ -1,15 +1,18 @@
-"""The usage table: the only module that reads or writes storage usage rows.
+"""The usage table: the only module that reads or writes usage rows.
 
-Counting writes are never made here on their own: ``usage_updates`` gives the table
-adapter the updates it adds to an asset's state change, in one transaction. What is here
-reads rows, keeps the storage warning, and (for reconcile only) corrects a row.
+Storage counting writes are never made here on their own: ``usage_updates`` gives the
+table adapter the updates it adds to an asset's state change, in one transaction. What is
+here reads rows, keeps the storage warning, and (for reconcile only) corrects a row.
+
+Bandwidth rows (one per owner and month, ``bandwidth#2026-11``) are written here: the
+bytes the CDN served, added as they are counted, and the month's warning.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -17,14 +20,24 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from mediaport import names
-from mediaport.adapters.tables import ConditionFailed, TransactionItem, translated
+from mediaport.adapters.tables import (
+    ConditionFailed,
+    Refused,
+    TransactionItem,
+    transact,
+    translated,
+)
 from mediaport.model import Quota, UsageDelta, UsageRow, utcnow
-from mediaport.model.usage import TOTAL
+from mediaport.model.usage import TOTAL, bandwidth_dimension, storage_dimension
+
+# How long the record that a log file was counted is kept: longer than its message can be
+# delivered again, even redriven from a dead-letter queue (SQS keeps one 14 days at most).
+COUNTED_LOG_DAYS = 30
 
 
 class UsageRecord(Model):
     """One user's counter for one dimension (``total``, ``type#image``, ``scope#…``,
-    ``folder#…``)."""
+    ``folder#…``; ``bandwidth#2026-11``: the bytes served that month, no files)."""
 
     class Meta:
         table_name = "unbound"  # bound per table by ``_record_class``
@@ -37,8 +50,22 @@ class UsageRecord(Model):
     # The total row only: the last warning level crossed (80, 100) and when.
     warning_level = NumberAttribute(null=True, attr_name="warningLevel")
     storage_warning_at = UTCDateTimeAttribute(null=True, attr_name="storageWarningAt")
+    # A bandwidth row only: when the month's bytes crossed ``warning_level``.
+    bandwidth_warning_at = UTCDateTimeAttribute(null=True, attr_name="bandwidthWarningAt")
     # Set by reconcile when it last recomputed the row.
     calculated_at = UTCDateTimeAttribute(null=True, attr_name="calculatedAt")
+
+
+class CountedLog(Model):
+    """That one part of a CDN log file was counted (in the idempotency table, which
+    expires it): written in the same transaction as the bytes it adds, so a log file
+    delivered twice is counted once."""
+
+    class Meta:
+        table_name = "unbound"  # bound per table by ``_counted_log_class``
+
+    id = UnicodeAttribute(hash_key=True, attr_name=names.IDEMPOTENCY_PARTITION_KEY)
+    expiration = NumberAttribute(attr_name=names.IDEMPOTENCY_TTL_ATTRIBUTE)
 
 
 @functools.cache
@@ -47,16 +74,84 @@ def _record_class(table_name: str, region: str) -> type[UsageRecord]:
     return type(f"UsageRecord_{table_name}", (UsageRecord,), {"Meta": meta})
 
 
+@functools.cache
+def _counted_log_class(table_name: str, region: str) -> type[CountedLog]:
+    meta = type("Meta", (), {"table_name": table_name, "region": region})
+    return type(f"CountedLog_{table_name}", (CountedLog,), {"Meta": meta})
+
+
 class UsageTable:
     """The usage table named by the settings."""
 
     def __init__(self, table_name: str, region: str) -> None:
         self.record = _record_class(table_name, region)
+        self.region = region
 
     def rows(self, user_id: str) -> dict[str, UsageRecord]:
-        """Every stored row of one user, by dimension (one Query)."""
+        """Every storage row of one user, by dimension (one Query; bandwidth rows left out:
+        reconcile recomputes these, and has nothing to recompute a month's bytes from)."""
         with translated("read usage"):
-            return {row.dimension: row for row in self.record.query(user_id)}
+            return {
+                row.dimension: row
+                for row in self.record.query(user_id)
+                if storage_dimension(row.dimension)
+            }
+
+    def bandwidth(self, user_id: str, month: str) -> UsageRecord | None:
+        """One user's bandwidth row of one month, if anything was served (one GetItem)."""
+        with translated("read bandwidth"):
+            try:
+                return self.record.get(user_id, bandwidth_dimension(month))
+            except self.record.DoesNotExist:
+                return None
+
+    def add_bandwidth(self, user_id: str, month: str, served: int) -> int:
+        """Add bytes served to a month's row (one UpdateItem ADD); its new total."""
+        record = self.record(user_id, bandwidth_dimension(month))
+        with translated("add bandwidth"):
+            record.update(
+                actions=[UsageRecord.bytes.add(served), UsageRecord.updated_at.set(utcnow())]
+            )
+        return int(record.bytes or 0)
+
+    def add_bandwidth_once(
+        self, served: Mapping[tuple[str, str], int], *, counted_as: str, counted_in: str
+    ) -> bool:
+        """Add the bytes of each ``(user, month)`` to that row, with the record
+        ``counted_as`` (in the table ``counted_in``), all in one transaction (at most 99
+        rows); False when that record exists: they were counted before, nothing is written."""
+        now = utcnow()
+        marker = _counted_log_class(counted_in, self.region)(
+            counted_as, expiration=int((now + timedelta(days=COUNTED_LOG_DAYS)).timestamp())
+        )
+        items = [TransactionItem.save(marker, CountedLog.id.does_not_exist())]
+        for (user_id, month), size in served.items():
+            items.append(
+                TransactionItem.update(
+                    self.record(user_id, bandwidth_dimension(month)),
+                    [UsageRecord.bytes.add(size), UsageRecord.updated_at.set(now)],
+                )
+            )
+        try:
+            transact(self.record._get_connection().connection, items, "add bandwidth")
+        except Refused:
+            return False
+        return True
+
+    def note_bandwidth_warning(self, user_id: str, month: str, level: int, at: datetime) -> bool:
+        """Record that a month's bytes crossed ``level`` (once per month and level); False
+        when it was already recorded."""
+        record = self.record(user_id, bandwidth_dimension(month))
+        previous = UsageRecord.warning_level
+        try:
+            with translated("note a bandwidth warning", passing="ConditionalCheckFailedException"):
+                record.update(
+                    actions=[previous.set(level), UsageRecord.bandwidth_warning_at.set(at)],
+                    condition=previous.does_not_exist() | (previous < level),
+                )
+        except ConditionFailed:
+            return False
+        return True
 
     def users(self) -> Iterator[str]:
         """Every user with a usage row (a scan of total rows, for reconcile)."""

@@ -206,8 +206,17 @@ class UploadTicket(CamelModel):
     expires_at: datetime
 
 
+# The description every cdnUrl field shares (docs/serving.md).
+CDN_URL = (
+    "A stable CDN URL, for a served asset whose scope is public when a CDN is configured "
+    "(null otherwise). Keep it as long as you like: a delete or a quarantine stops it "
+    "serving."
+)
+
+
 class VariantView(CamelModel):
-    url: str
+    url: str = Field(description="A short-lived GET URL.")
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     width: int
     height: int
     bytes: int
@@ -234,9 +243,14 @@ class AssetView(CamelModel):
     placeholder: str | None = None
     processing: Processing | None = None
     variants: dict[str, VariantView] = Field(default_factory=dict)
-    url: str | None = Field(default=None, description="A short-lived download URL when READY.")
+    url: str | None = Field(
+        default=None, description="A short-lived GET URL of the original, once served."
+    )
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     public_url: str | None = Field(
-        default=None, description="The CDN URL of the original, when READY and a CDN is set."
+        default=None,
+        deprecated=True,
+        description="The same as cdnUrl (its former name); use cdnUrl.",
     )
     profile_id: str | None = None
     folder: str | None = None
@@ -398,8 +412,27 @@ class AbortMultipartRequest(RequestModel):
 # --- storage usage -----------------------------------------------------------------------
 
 
+class BandwidthView(CamelModel):
+    """What the CDN served of the caller's public media this month (UTC)."""
+
+    month: str = Field(description="The calendar month counted, e.g. `2026-11` (UTC).")
+    used_bytes: int = Field(
+        description="Bytes served this month. On AWS, counted from CloudFront's logs: "
+        "usually an hour behind, at worst a day."
+    )
+    limit_bytes: int = Field(description="The tier's monthly bandwidth: warned at, not enforced.")
+    percent_used: float
+    warning: Literal["APPROACHING", "EXCEEDED"] | None = Field(
+        default=None, description="APPROACHING past 80 % of the limit; EXCEEDED at it."
+    )
+    warning_at: datetime | None = Field(
+        default=None, description="When this month's use crossed a warning level (80 %, 100 %)."
+    )
+    reset_at: datetime = Field(description="When the next month starts counting from 0.")
+
+
 class UsageView(CamelModel):
-    """The caller's storage against their tier."""
+    """The caller's storage against their tier, and this month's bandwidth."""
 
     tier: str
     total_bytes: int
@@ -418,6 +451,7 @@ class UsageView(CamelModel):
     calculated_at: datetime | None = Field(
         default=None, description="When reconcile last recomputed the totals, if ever."
     )
+    bandwidth: BandwidthView
 
 
 class CounterView(CamelModel):
@@ -523,6 +557,7 @@ class MediaVariantView(CamelModel):
     """A variant as any signed-in user may see it."""
 
     url: str = Field(description="A short-lived GET URL.")
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     width: int
     height: int
 
@@ -534,6 +569,7 @@ class AttachedMediaView(CamelModel):
     asset_id: str
     role: str | None = None
     url: str = Field(description="A short-lived GET URL of the original.")
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     variants: dict[str, MediaVariantView] = Field(default_factory=dict)
     mime_type: str | None = None
     alt_text: str | None = None
@@ -564,6 +600,7 @@ class AvatarRequest(RequestModel):
 class AvatarView(CamelModel):
     asset_id: str
     url: str = Field(description="A short-lived GET URL of the original.")
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     variants: dict[str, MediaVariantView] = Field(default_factory=dict)
 
 
@@ -637,6 +674,7 @@ class VariantDetail(CamelModel):
     status: VariantStatus
     params: dict[str, int | str]
     url: str | None = Field(default=None, description="A short-lived GET URL once READY.")
+    cdn_url: str | None = Field(default=None, description=CDN_URL)
     reason: str | None = Field(
         default=None,
         description="Why it FAILED: NOT_SMALLER (optimize saved nothing; no copy kept), "

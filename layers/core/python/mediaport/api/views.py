@@ -1,7 +1,9 @@
-"""Rendering domain objects as API responses (with short-lived URLs where READY)."""
+"""Rendering domain objects as API responses: short-lived presigned URLs for served
+assets, and for public ones their stable CDN URLs too (``cdnUrl``, docs/serving.md)."""
 
 from __future__ import annotations
 
+from mediaport import serving
 from mediaport.adapters import storage
 from mediaport.adapters.attachments import Attachment
 from mediaport.adapters.folders import Folder
@@ -25,7 +27,8 @@ from mediaport.uploads import Ticket
 
 
 def ticket_view(ticket: Ticket) -> UploadTicket:
-    """Never a URL to the bytes: they are not verified yet (``publicUrl`` comes with READY)."""
+    """Never a URL to the bytes: they are not verified yet (``url`` and ``cdnUrl`` come
+    once the asset is served)."""
     return UploadTicket(
         asset_id=ticket.asset.asset_id,
         key=ticket.asset.key,
@@ -39,12 +42,14 @@ def ticket_view(ticket: Ticket) -> UploadTicket:
 
 def asset_view(asset: Asset, settings: Settings) -> AssetView:
     """The asset for its owner; URLs only for served assets (READY: their bytes were
-    verified, and with scanning on, found clean)."""
+    verified, and with scanning on, found clean), CDN URLs only for public ones."""
     ready = asset.served
     expires_in = settings.download_expires_seconds
+    public = serving.public_urls(asset, settings)
     variants = {
         name: VariantView(
             url=storage.presign_get(asset.bucket, variant.key, expires_in),
+            cdn_url=public.variants.get(name) if public else None,
             width=variant.width,
             height=variant.height,
             bytes=variant.bytes,
@@ -52,24 +57,26 @@ def asset_view(asset: Asset, settings: Settings) -> AssetView:
         for name, variant in asset.variants.items()
         if ready
     }
-    public_url = (
-        f"{settings.public_base_url}/{asset.key}" if ready and settings.public_base_url else None
-    )
     deleted = asset.status is AssetStatus.DELETED
+    cdn_url = public.original if public else None
     return AssetView(
         **asset.model_dump(
-            include=set(AssetView.model_fields) - {"variants", "url", "public_url", "purge_at"}
+            include=set(AssetView.model_fields)
+            - {"variants", "url", "cdn_url", "public_url", "purge_at"}
         ),
         variants=variants,
         url=_original_url(asset, settings) if ready else None,
-        public_url=public_url,
+        cdn_url=cdn_url,
+        public_url=cdn_url,
         purge_at=asset.expires_at if deleted else None,
     )
 
 
 def variant_detail(asset: Asset, name: str, variant: Variant, settings: Settings) -> VariantDetail:
-    """One variant as its owner sees it: a URL once READY (and the asset served)."""
+    """One variant as its owner sees it: a URL once READY (and the asset served), a CDN
+    URL too when the asset is public."""
     ready = variant.status is VariantStatus.READY
+    public = serving.public_urls(asset, settings)
     params = variant.params or {
         "operation": "thumbnail",
         "maxEdge": THUMBNAIL_SIZES.get(name, max(variant.width, variant.height)),
@@ -89,6 +96,7 @@ def variant_detail(asset: Asset, name: str, variant: Variant, settings: Settings
             if ready and asset.served
             else None
         ),
+        cdn_url=public.variants.get(name) if ready and public else None,
         reason=variant.reason,
         detail=variant.detail,
         requested_at=variant.requested_at,
@@ -132,11 +140,13 @@ def attached_media_view(
 ) -> AttachedMediaView:
     """A READY asset as the host app's feed shows it to anyone: what renders it, and
     nothing of its owner's (original filename, folder, tags, reject details)."""
+    public = serving.public_urls(asset, settings)
     return AttachedMediaView(
         asset_id=asset.asset_id,
         role=attachment.role,
         url=_original_url(asset, settings),
-        variants=_shared_variants(asset, settings),
+        cdn_url=public.original if public else None,
+        variants=_shared_variants(asset, settings, public),
         mime_type=asset.mime_type,
         alt_text=asset.alt_text,
         width=asset.width,
@@ -148,10 +158,12 @@ def attached_media_view(
 
 
 def avatar_view(asset: Asset, settings: Settings) -> AvatarView:
+    public = serving.public_urls(asset, settings)
     return AvatarView(
         asset_id=asset.asset_id,
         url=_original_url(asset, settings),
-        variants=_shared_variants(asset, settings),
+        cdn_url=public.original if public else None,
+        variants=_shared_variants(asset, settings, public),
     )
 
 
@@ -159,11 +171,14 @@ def _original_url(asset: Asset, settings: Settings) -> str:
     return storage.presign_get(asset.bucket, asset.key, settings.download_expires_seconds)
 
 
-def _shared_variants(asset: Asset, settings: Settings) -> dict[str, MediaVariantView]:
+def _shared_variants(
+    asset: Asset, settings: Settings, public: serving.PublicUrls | None
+) -> dict[str, MediaVariantView]:
     expires_in = settings.download_expires_seconds
     return {
         name: MediaVariantView(
             url=storage.presign_get(asset.bucket, variant.key, expires_in),
+            cdn_url=public.variants.get(name) if public else None,
             width=variant.width,
             height=variant.height,
         )
