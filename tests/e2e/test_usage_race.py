@@ -95,7 +95,11 @@ def test_thirty_racing_uploads_never_exceed_the_tier_and_usage_adds_up(
     ready = [asset for asset in assets if asset["status"] == "READY"]
     others = [asset for asset in assets if asset["status"] != "READY"]
     assert ready, "the tier had room for seven uploads, yet none became READY"
-    assert len(ready) == RACE_TIER_BYTES // UPLOAD_BYTES
+    # (Seen once in CI: 8 READY. What the usage rows said then tells a lost usage update,
+    # the total short of the READY sum, from a quota condition that let one more in.)
+    assert len(ready) == RACE_TIER_BYTES // UPLOAD_BYTES, requests.get(
+        f"{api}/media/usage", headers=auth, timeout=10
+    ).text
     assert [(asset["status"], asset.get("rejectReason")) for asset in others] == [
         ("REJECTED", "QUOTA_EXCEEDED")
     ] * len(others)
