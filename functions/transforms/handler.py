@@ -1,6 +1,7 @@
 """Image operations on demand: list an image's variants, and ask for a resize, a crop or an
 optimize (``mediaport.variants`` has the use cases; transform_media makes them)."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,7 +21,7 @@ from mediaport.api.schemas import (
 from mediaport.api.views import variant_detail
 from mediaport.keys import ASSET_ID_PATTERN
 from mediaport.model import Asset
-from mediaport.model.variants import Operation, VariantSpec, same_format
+from mediaport.model.variants import VariantSpec
 from mediaport.observability import logger, metrics, tracer
 from mediaport.services import current_services
 
@@ -104,16 +105,14 @@ def read_variant(id: AssetId, name: VariantName) -> VariantDetail:
 )
 @tracer.capture_method
 def resize(id: AssetId, request: Annotated[ResizeRequest, Body()]) -> Response[VariantDetail]:
-    spec = VariantSpec(
-        operation=Operation.RESIZE,
-        format=request.format,
-        quality=request.quality,
+    spec = VariantSpec.resize(
         width=request.width,
         height=request.height,
-        # With one dimension every fit makes the same image: one variant, not four.
-        fit=request.fit if request.width and request.height else None,
+        fit=request.fit,
+        format=request.format,
+        quality=request.quality,
     )
-    return _requested(id, spec)
+    return _requested(id, lambda asset: spec)
 
 
 @app.post(
@@ -128,18 +127,18 @@ def resize(id: AssetId, request: Annotated[ResizeRequest, Body()]) -> Response[V
 )
 @tracer.capture_method
 def crop(id: AssetId, request: Annotated[CropRequest, Body()]) -> Response[VariantDetail]:
-    services = current_services()
-    asset = library.owned_asset(services, caller_id(app), id)
-    spec = VariantSpec(
-        operation=Operation.CROP,
-        format=request.format or same_format(asset.mime_type or ""),
-        quality=request.quality,
-        width=request.width,
-        height=request.height,
-        x=request.x,
-        y=request.y,
+    return _requested(
+        id,
+        lambda asset: VariantSpec.crop(
+            x=request.x,
+            y=request.y,
+            width=request.width,
+            height=request.height,
+            format=request.format,
+            original_type=asset.mime_type or "",
+            quality=request.quality,
+        ),
     )
-    return _requested(id, spec, asset)
 
 
 @app.post(
@@ -156,20 +155,20 @@ def crop(id: AssetId, request: Annotated[CropRequest, Body()]) -> Response[Varia
 )
 @tracer.capture_method
 def optimize(id: AssetId, request: Annotated[OptimizeRequest, Body()]) -> Response[VariantDetail]:
-    services = current_services()
-    asset = library.owned_asset(services, caller_id(app), id)
-    spec = VariantSpec(
-        operation=Operation.OPTIMIZE,
-        format=request.format or same_format(asset.mime_type or ""),
-        quality=request.quality,
+    return _requested(
+        id,
+        lambda asset: VariantSpec.optimize(
+            format=request.format, original_type=asset.mime_type or "", quality=request.quality
+        ),
     )
-    return _requested(id, spec, asset)
 
 
-def _requested(asset_id: str, spec: VariantSpec, asset: Asset | None = None) -> Response[Any]:
+def _requested(asset_id: str, spec_for: Callable[[Asset], VariantSpec]) -> Response[Any]:
+    """The caller's asset, the variant ``spec_for`` it asks for, answered 202 (made in the
+    background) or 200 (made already), with ``Location``."""
     services = current_services()
-    asset = asset or library.owned_asset(services, caller_id(app), asset_id)
-    requested = variants.request_variant(services, asset, spec)
+    asset = library.owned_asset(services, caller_id(app), asset_id)
+    requested = variants.request_variant(services, asset, spec_for(asset))
     detail = variant_detail(asset, requested.name, requested.variant, services.settings)
     return Response(
         202 if requested.accepted else 200,

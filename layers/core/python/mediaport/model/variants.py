@@ -96,6 +96,50 @@ class VariantSpec:
     y: int | None = None
 
     @classmethod
+    def resize(
+        cls,
+        *,
+        width: int | None,
+        height: int | None,
+        fit: Fit,
+        format: OutputFormat,
+        quality: int = DEFAULT_QUALITY,
+    ) -> VariantSpec:
+        """A resize; with one dimension every fit makes the same image, so the fit is
+        dropped: one variant, not four."""
+        return cls(
+            Operation.RESIZE,
+            format,
+            quality,
+            width=width,
+            height=height,
+            fit=fit if width and height else None,
+        )
+
+    @classmethod
+    def crop(
+        cls,
+        *,
+        x: int,
+        y: int,
+        width: int,
+        height: int,
+        format: OutputFormat | None,
+        original_type: str,
+        quality: int = DEFAULT_QUALITY,
+    ) -> VariantSpec:
+        """A crop, in the original's format unless ``format`` names another."""
+        chosen = format or same_format(original_type)
+        return cls(Operation.CROP, chosen, quality, width=width, height=height, x=x, y=y)
+
+    @classmethod
+    def optimize(
+        cls, *, format: OutputFormat | None, original_type: str, quality: int = DEFAULT_QUALITY
+    ) -> VariantSpec:
+        """An optimize, in the original's format unless ``format`` names another."""
+        return cls(Operation.OPTIMIZE, format or same_format(original_type), quality)
+
+    @classmethod
     def from_params(cls, params: dict[str, Any]) -> VariantSpec:
         """The spec a variant's recorded ``params`` were made from."""
 
