@@ -245,8 +245,8 @@ def test_untagging_an_object_a_racing_rejection_deleted_is_not_an_outage(stack: 
 
 def test_the_stream_worker_keeps_reading_after_a_cancelled_transaction(stack: Stack) -> None:
     # Given the worker has read the stream, and then a transaction on the table was
-    # cancelled (as a confirm racing the S3 event makes one; moto rebuilds the table's
-    # stream shard when it rolls one back)
+    # cancelled (as a confirm racing the S3 event makes one; moto alone rebuilt the
+    # table's stream shard when it rolled one back)
     worker = StreamWorker(stack.table, REGION, None)
     worker.poll_once()
     with pytest.raises(ClientError, match="TransactionCanceled"):
