@@ -86,11 +86,10 @@ synth: setup layers
 	npm ci --silent --no-audit --no-fund
 	npx cdk synth --quiet
 
+## make bench [ONLY="cold_init confirm"]: every benchmark (or some), then one line per
+## target: name=value target=… met=yes|no (bench/run.py; docs/performance.md).
 bench: setup icc
-	$(BIN)/python bench/thumbnails.py
-	$(BIN)/python bench/transforms.py
-	$(BIN)/python bench/multipart.py
-	$(BIN)/python bench/library.py
+	$(BIN)/python bench/run.py $(ONLY)
 
 clean:
 	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -80,6 +80,10 @@ class DeploymentSettings:
     webhook_urls: tuple[str, ...] = ()
     # The custom EventBridge bus the events go on (one per account and region by name).
     event_bus_name: str = names.EVENT_BUS_NAME
+    # Lambda SnapStart on the API functions: each publishes a version, restored from its
+    # snapshot instead of initialized, and API Gateway calls its ``live`` alias. Billed
+    # per cached version and per restore (docs/deploy.md), so off unless asked for.
+    snap_start: bool = False
 
     @property
     def guardduty_scanning(self) -> bool:
@@ -88,8 +92,8 @@ class DeploymentSettings:
     @classmethod
     def from_context(cls, node: Node) -> DeploymentSettings:
         """Read and validate allowedOrigins, removalPolicy, jwtIssuer, jwtAudience,
-        tierTrigger, reconcileFix, scanning, scanErrorPolicy, cdn, webhookUrls and
-        eventBusName."""
+        tierTrigger, reconcileFix, scanning, scanErrorPolicy, cdn, webhookUrls,
+        eventBusName and snapStart."""
         origins = _as_list(node.try_get_context("allowedOrigins")) or DEFAULT_ALLOWED_ORIGINS
         policy_name = str(node.try_get_context("removalPolicy") or "retain").lower()
         if policy_name not in _REMOVAL_POLICIES:
@@ -120,6 +124,7 @@ class DeploymentSettings:
             cdn=_as_flag("cdn", node.try_get_context("cdn"), default=True),
             webhook_urls=_webhook_urls(node.try_get_context("webhookUrls")),
             event_bus_name=_event_bus_name(node.try_get_context("eventBusName")),
+            snap_start=_as_flag("snapStart", node.try_get_context("snapStart")),
         )
 
 

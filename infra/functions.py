@@ -24,6 +24,9 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 HANDLER = "handler.handler"
+# The alias API Gateway calls when SnapStart is on: SnapStart applies to published
+# versions only, never to $LATEST.
+LIVE_ALIAS = "live"
 
 
 def powertools_environment() -> dict[str, str]:
@@ -32,6 +35,9 @@ def powertools_environment() -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
         "LOG_LEVEL": LOG_LEVEL,
+        # Mediaport uses no pydantic plugins; without this, pydantic reads the entry points
+        # of every installed distribution at the first model it builds, on every cold start.
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 
@@ -41,6 +47,11 @@ class MediaportFunction(Construct):
     The role starts empty except for writing to the function's own log group (no
     AWSLambdaBasicExecutionRole, whose CreateLogGroup on ``*`` we do not need); the
     caller grants the rest, per function.
+
+    With ``snap_start``, Lambda snapshots each published version after its init and
+    restores new execution environments from it; the version CDK publishes for the
+    current code and configuration is behind the ``live`` alias, and ``invocable`` is what
+    callers should invoke (the alias; otherwise the function itself, i.e. $LATEST).
     """
 
     def __init__(
@@ -50,6 +61,7 @@ class MediaportFunction(Construct):
         *,
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str],
+        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, name)
         size = FUNCTION_SIZES[name]
@@ -83,7 +95,16 @@ class MediaportFunction(Construct):
             role=self.role,
             environment={**powertools_environment(), **environment},
             description=f"Mediaport {name}",
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         )
+        self.alias: lambda_.Alias | None = None
+        if snap_start:
+            # current_version is a new AWS::Lambda::Version whenever the code or the
+            # configuration changes, so the alias always points at a snapshot of what
+            # was deployed.
+            self.alias = lambda_.Alias(
+                self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version
+            )
         acknowledge(
             self.default_policy,
             "AwsSolutions-IAM5[Resource::*]",
@@ -96,6 +117,11 @@ class MediaportFunction(Construct):
             "python3.13 on purpose: the dependency layer is built from cp313 wheels and the "
             "code is tested on 3.13; move runtime and layer together when upgrading.",
         )
+
+    @property
+    def invocable(self) -> lambda_.IFunction:
+        """What a caller invokes: the ``live`` alias under SnapStart, else the function."""
+        return self.alias if self.alias is not None else self.function
 
     @property
     def default_policy(self) -> Construct:

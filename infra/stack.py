@@ -176,13 +176,16 @@ class MediaportStack(Stack):
                 name,
                 layers=layers.all,
                 environment=environments.get(name, data_environment),
+                # A person waits on an API function's cold start; the event functions'
+                # callers (queues, streams, schedules) do not.
+                snap_start=settings.snap_start and name in api_functions(),
             )
             GRANTS[name](functions[name], grant_targets)
 
         api = HttpApi(
             self,
             "Http",
-            handlers={name: functions[name].function for name in api_functions()},
+            handlers={name: functions[name].invocable for name in api_functions()},
             settings=settings,
         )
         processing = UploadProcessing(

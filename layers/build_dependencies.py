@@ -1,7 +1,9 @@
 """Build the third-party Lambda layer without Docker, and report both layers' sizes.
 
 pip downloads the manylinux aarch64 wheels for CPython 3.13 (the functions' runtime
-and architecture) into ``.build/layers/dependencies/python``. boto3, botocore and
+and architecture) into ``.build/layers/dependencies/python``. A pure-Python project
+published only as a source distribution (pyvips) is first built here into a
+``py3-none-any`` wheel, which fits every platform. boto3, botocore and
 s3transfer are dropped afterwards: the Lambda runtime provides them, and shipping a
 second copy would only grow the layer. The build is skipped while the SHA-256 of
 ``requirements.txt`` (and of the pip arguments) matches the stamp of the last build.
@@ -28,6 +30,12 @@ STAMP = ROOT / ".build" / "layers" / "dependencies.sha256"
 
 # Lambda's python3.13 runtime ships these; the layer must not shadow them.
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
+# Pure Python, but on PyPI as a source distribution only (its native half, libvips, is
+# the pyvips-binary wheel): built locally, and refused unless the wheel is pure.
+SOURCE_ONLY = ("pyvips",)
+# What the whole layer may weigh unzipped: Lambda allows 250 MB for a function and all
+# its layers; this one is held well under it.
+LAYER_LIMIT_BYTES = 100_000_000
 
 PIP_TARGET_ARGS = (
     "--platform",
@@ -69,6 +77,32 @@ def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
     return digest.hexdigest()
 
 
+def build_pure_wheels(lines: list[str], wheelhouse: Path) -> None:
+    """Build a wheel for each ``SOURCE_ONLY`` requirement; it must be ``py3-none-any``."""
+    for line in lines:
+        match = _NAME.match(line)
+        if not match or normalize(match.group(1)) not in SOURCE_ONLY:
+            continue
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--wheel-dir",
+                str(wheelhouse),
+                line,
+            ],
+            check=True,
+        )
+    for wheel in wheelhouse.glob("*.whl"):
+        if not wheel.name.endswith("-py3-none-any.whl"):
+            raise SystemExit(f"{wheel.name} is not a pure-Python wheel: it cannot go to arm64")
+
+
 def drop_runtime_packages(site: Path) -> None:
     """Remove boto3/botocore/s3transfer (packages and dist-info) pulled in as dependencies."""
     for entry in site.iterdir():
@@ -93,6 +127,9 @@ def build_dependencies_layer(*, force: bool = False) -> Path:
         scratch_path = Path(scratch)
         wanted = scratch_path / "requirements.txt"
         wanted.write_text("\n".join(layer_requirements()) + "\n")
+        wheelhouse = scratch_path / "wheels"
+        wheelhouse.mkdir()
+        build_pure_wheels(layer_requirements(), wheelhouse)
         staged = scratch_path / "layer"
         subprocess.run(  # noqa: S603 - fixed argv, no shell
             [
@@ -103,6 +140,8 @@ def build_dependencies_layer(*, force: bool = False) -> Path:
                 "--quiet",
                 "--disable-pip-version-check",
                 *PIP_TARGET_ARGS,
+                "--find-links",
+                str(wheelhouse),
                 "--target",
                 str(staged / "python"),
                 "--requirement",
@@ -137,6 +176,12 @@ def main() -> None:
     for name, directory in (("dependencies", DEPENDENCIES_LAYER), ("core", CORE_LAYER)):
         size = unzipped_size(directory)
         print(f"{name} layer: {size / 1_000_000:.1f} MB unzipped ({directory.relative_to(ROOT)})")
+    size = unzipped_size(DEPENDENCIES_LAYER)
+    if size >= LAYER_LIMIT_BYTES:
+        raise SystemExit(
+            f"the dependency layer is {size / 1_000_000:.1f} MB unzipped, over "
+            f"{LAYER_LIMIT_BYTES / 1_000_000:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

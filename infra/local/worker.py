@@ -95,12 +95,22 @@ class EventWorker(threading.Thread):
         ).get("Messages", [])
         if not messages:
             return 0
+        received = time.time()
         event = sqs_event(messages, self.queue_arn, self.region)
         try:
             result = lambdas.invoke(self.function, event) or {}
         finally:
             if self.also_deliver is not None:
                 self.also_deliver(messages)
+            # Where an event's time went: waiting in the queue (sent → received by this
+            # worker), then in the function (bench/ready.py reads these lines).
+            log.info(
+                "%s: batch of %d, queued %.0f ms (longest), handled in %.0f ms",
+                self.function,
+                len(messages),
+                _longest_wait_ms(messages, received),
+                (time.time() - received) * 1000,
+            )
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), SQS_BATCH_SIZE):
@@ -114,6 +124,16 @@ class EventWorker(threading.Thread):
         # Failed messages stay: SQS redelivers them after the visibility timeout and, after
         # the last receive the redrive policy allows, moves them to the dead-letter queue.
         return len(messages)
+
+
+def _longest_wait_ms(messages: list[dict[str, Any]], received: float) -> float:
+    """How long the oldest of these messages waited in the queue, from SentTimestamp."""
+    sent = [
+        int(m["Attributes"]["SentTimestamp"])
+        for m in messages
+        if "SentTimestamp" in m.get("Attributes", {})
+    ]
+    return max(0.0, received * 1000 - min(sent)) if sent else 0.0
 
 
 @dataclass

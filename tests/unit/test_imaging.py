@@ -6,9 +6,17 @@ import base64
 import io
 
 import pytest
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
+from PIL.PngImagePlugin import PngInfo
 
-from mediaport.imaging import ImageFacts, UnreadableImage, inspect_image, open_image
+from mediaport.imaging import (
+    DECODERS,
+    ImageFacts,
+    UnreadableImage,
+    image_size,
+    inspect_image,
+    open_image,
+)
 from mediaport.rendering import dominant_color, fit_within, render_image
 from tests import samples
 
@@ -168,23 +176,36 @@ NINETY_FIVE_MP = 9747  # 9747² ≈ 95.0 million pixels: past Pillow's own 89.5 
 
 
 def test_a_95_megapixel_header_opens_within_the_default_budget() -> None:
-    image = open_image(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", BUDGET)
+    size = image_size(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", BUDGET)
 
-    assert image.size == (NINETY_FIVE_MP, NINETY_FIVE_MP)
+    assert size == (NINETY_FIVE_MP, NINETY_FIVE_MP)
 
 
 def test_a_lower_budget_refuses_the_same_header() -> None:
     with pytest.raises(UnreadableImage) as raised:
-        open_image(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", 50_000_000)
+        image_size(io.BytesIO(samples.png_bomb(NINETY_FIVE_MP)), "image/png", 50_000_000)
     assert raised.value.too_many_pixels
 
 
-def test_pillows_global_limit_does_not_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("media_type", ["image/jpeg", "image/gif"])
+def test_pillows_global_limit_does_not_decide(
+    monkeypatch: pytest.MonkeyPatch, media_type: str
+) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
+    data = {"image/jpeg": samples.flat_jpeg(100, 100), "image/gif": samples.flat_gif(100, 100)}
 
-    image = open_image(io.BytesIO(samples.png_bytes(100, 100)), "image/png", BUDGET)
+    image = open_image(io.BytesIO(data[media_type]), media_type, BUDGET)
 
     assert image.size == (100, 100)
+
+
+def test_each_image_type_has_one_decoder() -> None:
+    assert DECODERS == {
+        "image/jpeg": "Pillow JpegImageFile",
+        "image/png": "libvips pngload",
+        "image/webp": "libvips webpload",
+        "image/gif": "Pillow GifImageFile",
+    }
 
 
 def test_a_valid_95_megapixel_png_passes_inspection_within_the_default_budget() -> None:
@@ -266,3 +287,112 @@ def test_a_gif_of_thousands_of_frames_is_inspected_and_rendered_from_its_first()
     assert inspect_image(io.BytesIO(data), "image/gif", BUDGET) == ImageFacts(64, 64)
     variant = render(data, "image/gif")["128"].convert("RGB")
     assert variant.getpixel((10, 10)) == pytest.approx((0, 0, 255), abs=8)
+
+
+# --- PNG and WebP: libvips decodes them, everywhere ---------------------------------------
+
+
+def animated_webp(width: int = 80, height: int = 60) -> bytes:
+    frames = [Image.new("RGB", (width, height), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    return buffer.getvalue()
+
+
+def test_an_animated_webp_gives_its_first_frame() -> None:
+    data = animated_webp()
+
+    assert inspect_image(io.BytesIO(data), "image/webp", BUDGET) == ImageFacts(80, 60)
+    variant = render(data, "image/webp")["128"]
+    assert variant.convert("RGB").getpixel((40, 30)) == pytest.approx((255, 0, 0), abs=8)
+    assert getattr(variant, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_the_exif_orientation_of_a_webp_or_png_is_applied(fmt: str) -> None:
+    # Stored 300×100, left half red; orientation 6 shows it turned a quarter clockwise.
+    stored = Image.new("RGB", (300, 100), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 150, 100))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = samples.encode(
+        stored, fmt, exif=exif.tobytes(), **({"lossless": True} if fmt == "WEBP" else {})
+    )
+    media_type = f"image/{fmt.lower()}"
+
+    rendition = render_image(io.BytesIO(data), media_type, BUDGET)
+
+    assert (rendition.width, rendition.height) == (100, 300)
+    upright = Image.open(io.BytesIO(rendition.variants[-1].webp)).convert("RGB")
+    assert upright.size == (43, 128)
+    assert upright.getpixel((21, 10)) == pytest.approx((255, 0, 0), abs=12)  # the top
+    assert upright.getpixel((21, 118)) == pytest.approx((0, 0, 255), abs=12)  # the bottom
+    if fmt == "WEBP":  # a PNG's eXIf may follow its data: applied when the variants are made
+        assert inspect_image(io.BytesIO(data), media_type, BUDGET) == ImageFacts(100, 300)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "data"),
+    [
+        ("image/png", samples.encode(samples.photo(400, 300), "PNG")[:-3000]),
+        ("image/webp", samples.encode(samples.photo(400, 300), "WEBP")[:-3000]),
+    ],
+)
+def test_a_truncated_png_or_webp_is_unreadable_when_rendered(media_type: str, data: bytes) -> None:
+    with pytest.raises(UnreadableImage) as raised:
+        render_image(io.BytesIO(data), media_type, BUDGET)
+    assert not raised.value.too_many_pixels
+
+
+def test_a_large_png_is_resized_to_the_exact_sizes_with_its_alpha() -> None:
+    image = samples.photo(2500, 1500).convert("RGBA")
+    image.putalpha(Image.new("L", image.size, 200))
+
+    rendition = render_image(io.BytesIO(samples.encode(image, "PNG")), "image/png", BUDGET)
+
+    assert [(v.width, v.height) for v in rendition.variants] == [
+        (1024, 614),
+        (512, 307),
+        (128, 77),
+    ]
+    variant = Image.open(io.BytesIO(rendition.variants[0].webp))
+    assert variant.mode == "RGBA"
+    assert variant.getpixel((500, 300))[3] == pytest.approx(200, abs=2)
+
+
+def test_a_webp_is_decoded_at_a_reduced_scale_to_the_exact_sizes() -> None:
+    original = samples.photo(3000, 2000)
+    data = samples.encode(original, "WEBP", quality=90)
+
+    rendition = render_image(io.BytesIO(data), "image/webp", BUDGET)
+
+    assert [(v.width, v.height) for v in rendition.variants] == [
+        (1024, 683),
+        (512, 341),
+        (128, 85),
+    ]
+    # As close to Lanczos from the original as a full decode, Lanczos and the same encode.
+    reference = original.resize((1024, 683), Image.Resampling.LANCZOS)
+    full = Image.open(io.BytesIO(data)).convert("RGB").resize(reference.size, Image.LANCZOS)
+    naive = Image.open(io.BytesIO(samples.encode(full, "WEBP", quality=80)))
+    ours = Image.open(io.BytesIO(rendition.variants[0].webp))
+    for channel, (our_rms, naive_rms) in enumerate(
+        zip(rms(ours, reference), rms(naive, reference), strict=True)
+    ):
+        assert our_rms < naive_rms + 1.5, channel
+
+
+def rms(image: Image.Image, reference: Image.Image) -> list[float]:
+    return ImageStat.Stat(ImageChops.difference(image.convert("RGB"), reference)).rms
+
+
+def test_a_png_with_a_bad_checksum_before_its_data_is_unreadable() -> None:
+    info = PngInfo()
+    info.add_text("comment", "hello")
+    data = bytearray(samples.encode(samples.photo(60, 40), "PNG", pnginfo=info))
+    text = data.index(b"tEXt")
+    data[text + 4 + len(b"comment\x00hello")] ^= 0xFF  # the first byte of its CRC
+
+    with pytest.raises(UnreadableImage) as raised:
+        inspect_image(io.BytesIO(bytes(data)), "image/png", BUDGET)
+    assert not raised.value.too_many_pixels

@@ -441,10 +441,20 @@ def test_a_wide_gamut_image_keeps_its_transparency() -> None:
     assert alpha(image, (50, 30)) == 128
 
 
-def test_the_thumbnails_of_a_wide_gamut_image_are_in_srgb() -> None:
-    data = tagged_adobe_rgb("JPEG", quality=95, subsampling=0)
+@pytest.mark.parametrize(
+    ("fmt", "media_type", "save"),
+    [
+        ("JPEG", "image/jpeg", {"quality": 95, "subsampling": 0}),
+        ("PNG", "image/png", {}),  # decoded by libvips, converted by Little CMS
+        ("WEBP", "image/webp", {"lossless": True}),
+    ],
+)
+def test_the_thumbnails_of_a_wide_gamut_image_are_in_srgb(
+    fmt: str, media_type: str, save: dict[str, object]
+) -> None:
+    data = tagged_adobe_rgb(fmt, **save)
 
-    rendition = render_image(io.BytesIO(data), "image/jpeg", BUDGET)
+    rendition = render_image(io.BytesIO(data), media_type, BUDGET)
 
     for variant in rendition.variants:
         image = Image.open(io.BytesIO(variant.webp))
@@ -466,6 +476,21 @@ def test_an_srgb_tagged_image_keeps_its_numbers(profile: str) -> None:
     image = make(data, resize(32, None))
 
     assert rgb(image, (16, 16)) == ADOBE_RGB_COLOUR
+
+
+@pytest.mark.parametrize("icc", [b"not a profile", "debian-srgb"])
+def test_the_thumbnails_of_a_png_whose_profile_changes_nothing_keep_its_numbers(
+    icc: bytes | str,
+) -> None:
+    profile = SRGB_PROFILE.read_bytes() if icc == "debian-srgb" else icc
+    data = png(Image.new("RGB", (2048, 1024), ADOBE_RGB_COLOUR), icc_profile=profile)
+
+    rendition = render_image(io.BytesIO(data), "image/png", BUDGET)
+
+    for variant in rendition.variants:
+        image = Image.open(io.BytesIO(variant.webp))
+        assert near(rgb(image, (image.width // 2, image.height // 2)), ADOBE_RGB_COLOUR, 3)
+        assert "icc_profile" not in image.info
 
 
 def test_a_grey_profile_gives_neutral_grey() -> None:

@@ -14,16 +14,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mediaport import library
-from mediaport.adapters.attachments import (
-    ENTITY_WRITE,
-    Attachment,
-    AttachmentTable,
-    Entity,
-)
-from mediaport.adapters.tables import RefusedAlongside
-from mediaport.config import ConfigurationError, Settings
+from mediaport.adapters.records import ENTITY_WRITE, Attachment, Entity, RefusedAlongside
 from mediaport.errors import (
     AssetAttachedTooOften,
     AssetNotReady,
@@ -43,6 +37,10 @@ from mediaport.model import Asset, AssetStatus, Transition, utcnow
 from mediaport.model.attachments import AVATAR, AttachmentLimitReached, EntityType
 from mediaport.names import ENV_ATTACHMENT_TABLE_NAME
 from mediaport.services import Services
+
+if TYPE_CHECKING:
+    from mediaport.adapters.attachments import AttachmentTable
+    from mediaport.config import Settings
 
 # How often a change is decided again when another one won the race for the same items.
 _ATTEMPTS = 3
@@ -282,5 +280,7 @@ def _full(entity_type: str, entity_id: str, kind: EntityType) -> EntityFull:
 
 def _table(services: Services) -> AttachmentTable:
     if services.attachments is None:
+        from mediaport.config import ConfigurationError
+
         raise ConfigurationError(f"{ENV_ATTACHMENT_TABLE_NAME} is not set for this function")
     return services.attachments

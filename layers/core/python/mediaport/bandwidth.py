@@ -19,7 +19,6 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mediaport.cdn_logs import Served
-from mediaport.config import ConfigurationError
 from mediaport.model import TierLimits, utcnow
 from mediaport.model.usage import (
     WARNING_LEVELS,
@@ -136,6 +135,8 @@ def count_log_file(services: Services, served: Iterable[Served], log_id: str) ->
 def _add_once(services: Services, chunk: Mapping[tuple[str, str], int], marker: str) -> bool:
     table = services.settings.idempotency_table_name
     if table is None:
+        from mediaport.config import ConfigurationError
+
         raise ConfigurationError(
             "count_bandwidth needs MEDIAPORT_IDEMPOTENCY_TABLE_NAME (where a counted log "
             "file is recorded)"

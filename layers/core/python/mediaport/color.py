@@ -45,6 +45,19 @@ def to_srgb(image: Image.Image) -> Image.Image:
     return converted
 
 
+def converts_colour(icc: bytes, bands: int) -> bool:
+    """Whether ``to_srgb`` changes the colours of an image of ``bands`` channels (grey or
+    RGB, with or without alpha) that carries this profile: False for an sRGB profile
+    under another name, and for one that cannot be read or does not fit the pixels."""
+    space = _colour_space(icc)
+    if space == "RGB" and bands in (3, 4):
+        mode = "RGBA" if bands == 4 else "RGB"
+        return _transform(icc, mode, mode) is not None
+    if space == "GRAY" and bands in (1, 2):
+        return _transform(icc, "L", "RGB") is not None
+    return False
+
+
 def _apply_profile(image: Image.Image, icc: bytes) -> Image.Image | None:
     """The image converted from ``icc`` to sRGB; None when the profile does not apply."""
     space = _colour_space(icc)

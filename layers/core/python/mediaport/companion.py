@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mediaport import multipart, uploads
 from mediaport.adapters import storage
-from mediaport.adapters.sessions import UploadSession
+from mediaport.adapters.records import UploadSession
 from mediaport.errors import AssetNotFound
 from mediaport.keys import is_asset_id, parse_object_key, pending_tagging
 from mediaport.model import Asset

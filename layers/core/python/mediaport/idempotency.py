@@ -13,25 +13,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyInconsistentStateError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from mediaport.adapters.tables import OUTAGE_CODES
+from mediaport.adapters.records import OUTAGE_CODES
 from mediaport.errors import (
     IdempotencyKeyInProgress,
     IdempotencyKeyReused,
@@ -45,6 +32,10 @@ from mediaport.names import (
     IDEMPOTENCY_TTL_ATTRIBUTE,
 )
 from mediaport.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 HEADER = "Idempotency-Key"
 # 1–255 visible ASCII characters: a UUID, a ULID, a hash, a structured-field string…
@@ -89,6 +80,19 @@ def run_once(
         return operation()
     if not _KEY.fullmatch(key):
         raise InvalidRequest(f"invalid {HEADER}", errors=[{"field": HEADER, "detail": KEY_RULE}])
+
+    # Powertools' idempotency (and the boto3 its store is built on) is loaded by the first
+    # request that carries a key, not at every cold start: most requests carry none.
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyInconsistentStateError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+        PydanticSerializer,
+    )
 
     config = IdempotencyConfig(
         event_key_jmespath="[caller, key]",
@@ -157,6 +161,8 @@ def _store(table_name: str, expires_after_seconds: int) -> DynamoDBPersistenceLa
     Powertools configures a store once, from the first config it sees, so a store is
     never shared between two lifetimes.
     """
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(
         table_name=table_name,
         key_attr=IDEMPOTENCY_PARTITION_KEY,

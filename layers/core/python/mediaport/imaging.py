@@ -1,4 +1,4 @@
-"""Image inspection with Pillow: explicit decoders, our pixel budget, bounded memory."""
+"""Image inspection: one explicit decoder per type, our pixel budget, bounded memory."""
 
 from __future__ import annotations
 
@@ -9,27 +9,41 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from functools import cache
+from types import ModuleType
+from typing import IO, TYPE_CHECKING
 
 from PIL import Image, ImageFile
 from PIL.GifImagePlugin import GifImageFile
 from PIL.JpegImagePlugin import JpegImageFile
-from PIL.PngImagePlugin import PngImageFile
-from PIL.WebPImagePlugin import WebPImageFile
 
 from mediaport.policy import GIF, JPEG, PNG, WEBP
 
-# The only decoders Mediaport ever lets Pillow use, by media type. Each is built directly
-# rather than through ``Image.open``: that skips Pillow's own bomb check, which reads the
-# process-global ``Image.MAX_IMAGE_PIXELS`` (a warning from ~89.5 MP, an error from
-# ~179 MP), so the budget that decides is the one we were given.
+if TYPE_CHECKING:
+    import pyvips
+
+# The allow-list: the one decoder that ever reads each image type. Verification, the
+# thumbnails and the operations on demand all go through it, so the bytes a verdict was
+# reached on are read by the same code that later decodes them, and by no other.
+# PNG and WebP are libvips' (libspng, and libwebp with scaled decoding: 1.3-1.5× faster
+# than Pillow's for the thumbnails, see docs/performance.md); JPEG and GIF are Pillow's.
+DECODERS: dict[str, str] = {
+    JPEG: "Pillow JpegImageFile",
+    PNG: "libvips pngload",
+    WEBP: "libvips webpload",
+    GIF: "Pillow GifImageFile",
+}
+# Pillow's are built directly rather than through ``Image.open``: that skips Pillow's own
+# bomb check, which reads the process-global ``Image.MAX_IMAGE_PIXELS`` (a warning from
+# ~89.5 MP, an error from ~179 MP), so the budget that decides is the one we were given.
 _IMAGE_FILES: dict[str, type[ImageFile.ImageFile]] = {
     JPEG: JpegImageFile,  # an MPO (several JPEGs) is read as its first image
-    PNG: PngImageFile,
-    WEBP: WebPImageFile,
     GIF: GifImageFile,
 }
-PILLOW_FORMATS = {media_type: opener.format for media_type, opener in _IMAGE_FILES.items()}
+# libvips' loaders are named, never found by libvips sniffing the bytes.
+_VIPS_LOADERS = {PNG: "pngload_source", WEBP: "webpload_source"}
+VIPS_TYPES = frozenset(_VIPS_LOADERS)
+_VIPS_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}  # by band count, 8 bits each
 EXIF_ORIENTATION = 0x0112
 TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 # The transpose that turns the stored pixels upright, by EXIF orientation.
@@ -48,10 +62,11 @@ UPRIGHT = {
 # the same verdict in both, so the limit is one constant sized for the smaller: the
 # interpreter with the API's imports is ~120 MB, this leaves room to spare.
 INTEGRITY_DECODE_LIMIT = 192 * 1024 * 1024
-# Peak bytes per pixel of a first-frame decode, measured with Pillow 13 (peak RSS of a
-# fresh interpreter, minus its baseline): WebP goes through libwebp's animation decoder
-# (two RGBA canvases, a copy handed to Python, Pillow's own image); a GIF frame is one
-# byte per pixel plus Pillow's image. A baseline JPEG decodes at 1/8 scale (DCT scaling)
+# Peak bytes per pixel of a first-frame decode (peak RSS of a fresh interpreter, minus its
+# baseline). WebP: 16, measured when Pillow decoded it (libwebp's animation decoder: two
+# RGBA canvases, a copy handed to Python, Pillow's own image); libvips' webpload, which
+# decodes WebP now, needs less, so the bound is kept as a safe upper one. A GIF frame is
+# one byte per pixel plus Pillow's image. A baseline JPEG decodes at 1/8 scale (DCT scaling)
 # in a few MB; a progressive one must hold every DCT coefficient first, 2 bytes per
 # sample, however small it is decoded.
 _WEBP_DECODE_BYTES_PER_PIXEL = 16
@@ -75,20 +90,18 @@ class ImageFacts:
 
 
 def open_image(file: IO[bytes], media_type: str, max_pixels: int) -> Image.Image:
-    """Open (headers only) with the one decoder the media type names, within the pixel budget.
+    """The image as Pillow sees it, read with the one decoder its type names, within the budget.
 
+    Pillow's decoders (JPEG, GIF) open lazily, headers only, so ``draft`` can still pick
+    a reduced scale. libvips' (PNG, WebP) check the header against the budget, then
+    decode the first frame, 8 bits a channel, its ICC profile and EXIF in ``info``.
     Only ``max_pixels`` decides; Pillow's global ``MAX_IMAGE_PIXELS`` is never consulted
-    (except inside Pillow's WebP and GIF frame parsing, which still refuse more than twice
-    it, ~179 MP, whatever the budget).
+    (except inside Pillow's GIF frame parsing, which still refuses more than twice it,
+    ~179 MP, whatever the budget).
     """
+    if media_type in VIPS_TYPES:
+        return vips_to_pillow(open_vips(file, media_type, max_pixels))
     opener = _IMAGE_FILES[media_type]
-    if media_type == WEBP:
-        # libwebp allocates its canvases when the file is opened: check the size first.
-        start = file.tell()
-        size = _webp_canvas_size(file.read(30))
-        file.seek(start)
-        if size is not None:
-            _check_budget(*size, max_pixels)
     try:
         image = opener(file)
     except Image.DecompressionBombError as error:
@@ -99,6 +112,91 @@ def open_image(file: IO[bytes], media_type: str, max_pixels: int) -> Image.Image
     return image
 
 
+def image_size(file: IO[bytes], media_type: str, max_pixels: int) -> tuple[int, int]:
+    """The stored size the header declares, read by the type's decoder, within the budget."""
+    if media_type in VIPS_TYPES:
+        header = open_vips(file, media_type, max_pixels)
+        return header.width, header.height
+    with open_image(file, media_type, max_pixels) as image:
+        return image.size
+
+
+@cache
+def vips() -> ModuleType:
+    """libvips, loaded on first use (not at import: functions that never decode skip it).
+
+    Its operation cache is off: a warm function sees each image once, and the cache would
+    keep decoded pixels of past images alive.
+    """
+    import pyvips
+
+    pyvips.cache_set_max(0)
+    return pyvips
+
+
+def open_vips(file: IO[bytes], media_type: str, max_pixels: int, **options: object) -> pyvips.Image:
+    """Open with libvips' loader for the type (headers only; pixels are decoded as they are
+    read), within the budget. ``options`` go to the loader (a WebP's ``scale``)."""
+    if media_type == WEBP:
+        # Checked before libvips sees the file, as for every WebP decoder: libwebp
+        # allocates its canvases from what the header declares.
+        start = file.tell()
+        size = webp_canvas_size(file.read(30))
+        file.seek(start)
+        if size is not None:
+            _check_budget(*size, max_pixels)
+    pyvips = vips()
+    loader = getattr(pyvips.Image, _VIPS_LOADERS[media_type])
+    if media_type == WEBP:
+        options = {"n": 1, **options}  # the first frame of an animation
+    try:
+        # fail_on="error": a truncated or corrupt file raises instead of being padded.
+        image = loader(_vips_source(file), access="sequential", fail_on="error", **options)
+    except pyvips.Error as error:
+        kind = media_type.split("/")[1].upper()
+        raise UnreadableImage(False, f"the file is not a readable {kind} image") from error
+    _check_budget(image.width, image.height, max_pixels)
+    return image
+
+
+def _vips_source(file: IO[bytes]) -> pyvips.Source:
+    pyvips = vips()
+    if isinstance(file, io.BytesIO):
+        return pyvips.Source.new_from_memory(file.getvalue())
+    source = pyvips.SourceCustom()
+    source.on_read(file.read)
+    source.on_seek(file.seek)
+    return source
+
+
+def vips_to_pillow(image: pyvips.Image) -> Image.Image:
+    """libvips' decoded pixels as a Pillow image: 8 bits a channel (16-bit scaled, not
+    clipped), grey or RGB with any alpha, the ICC profile and EXIF in ``info``."""
+    pyvips = vips()
+    try:
+        if image.format != "uchar":
+            image = image.cast("uchar", shift=True)
+        mode = _VIPS_MODES[image.bands]
+        # A copy Pillow owns (frombuffer would share read-only bytes that ``to_srgb``
+        # then converts in place).
+        pixels = Image.frombytes(mode, (image.width, image.height), image.write_to_memory())
+    except pyvips.Error as error:
+        raise UnreadableImage(False, "the image data is corrupt or truncated") from error
+    fields = set(image.get_fields())
+    for field, key in (("icc-profile-data", "icc_profile"), ("exif-data", "exif")):
+        if field in fields:
+            pixels.info[key] = image.get(field)
+    return pixels
+
+
+def vips_orientation(image: pyvips.Image) -> int:
+    """The EXIF orientation libvips read from the header (1 when there is none)."""
+    if "orientation" not in image.get_fields():
+        return 1
+    orientation = image.get("orientation")
+    return orientation if orientation in UPRIGHT else 1
+
+
 def _check_budget(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise UnreadableImage(
@@ -106,7 +204,7 @@ def _check_budget(width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def _webp_canvas_size(header: bytes) -> tuple[int, int] | None:
+def webp_canvas_size(header: bytes) -> tuple[int, int] | None:
     """The canvas size a WebP file's first 30 bytes declare (RIFF, then VP8, VP8L or VP8X)."""
     if len(header) < 30 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
         return None
@@ -129,33 +227,60 @@ def inspect_image(file: IO[bytes], media_type: str, max_pixels: int) -> ImageFac
 
     Memory stays bounded whatever the image claims (see ``INTEGRITY_DECODE_LIMIT``).
     """
+    if media_type == PNG:
+        return _inspect_png(file, max_pixels)
     if media_type == WEBP:
-        start = file.tell()
-        header = file.read(30)
-        file.seek(start)
-        size = _webp_canvas_size(header)
-        if size is not None and size[0] * size[1] * _WEBP_DECODE_BYTES_PER_PIXEL > (
-            INTEGRITY_DECODE_LIMIT
-        ):
-            # Not even opened with Pillow: libwebp allocates both canvases on open.
-            _check_budget(*size, max_pixels)
-            try:
-                return _inspect_webp_structure(file, *size)
-            except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
-                raise UnreadableImage(False, f"the WebP file is corrupt ({error})") from error
+        return _inspect_webp(file, max_pixels)
     image = open_image(file, media_type, max_pixels)
     try:
         with image:
             width, height = image.size
-            # PNG's getexif() would decode the whole image to look for a late eXIf chunk;
-            # its rare EXIF orientation is applied when variants are made.
-            orientation = None if image.format == "PNG" else image.getexif().get(EXIF_ORIENTATION)
+            orientation = image.getexif().get(EXIF_ORIENTATION)
             _check_integrity(image, file)
     except UnreadableImage:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as error:
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
     if orientation in TRANSPOSING_ORIENTATIONS:
+        width, height = height, width
+    return ImageFacts(width=width, height=height)
+
+
+def _inspect_png(file: IO[bytes], max_pixels: int) -> ImageFacts:
+    # libvips reads the header; the data is checked without decoding it into an image
+    # (``_check_png_data``). A PNG's rare EXIF orientation (an eXIf chunk may come after
+    # the data) is applied when the variants are made.
+    start = file.tell()
+    header = open_vips(file, PNG, max_pixels)
+    width, height = header.width, header.height
+    file.seek(start)
+    try:
+        _check_png_data(file, _PNG_FIRST_CHUNK)
+    except (OSError, ValueError, EOFError, struct.error, zlib.error) as error:
+        raise UnreadableImage(False, f"the image data is corrupt or truncated ({error})") from error
+    return ImageFacts(width=width, height=height)
+
+
+def _inspect_webp(file: IO[bytes], max_pixels: int) -> ImageFacts:
+    start = file.tell()
+    size = webp_canvas_size(file.read(30))
+    file.seek(start)
+    if size is not None and size[0] * size[1] * _WEBP_DECODE_BYTES_PER_PIXEL > (
+        INTEGRITY_DECODE_LIMIT
+    ):
+        # Never handed to libwebp: its canvases are allocated from the declared size.
+        _check_budget(*size, max_pixels)
+        try:
+            return _inspect_webp_structure(file, *size)
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+            raise UnreadableImage(False, f"the WebP file is corrupt ({error})") from error
+    image = open_vips(file, WEBP, max_pixels)
+    width, height = image.width, image.height
+    try:
+        image.avg()  # decodes the first frame (every byte of it), keeps none of it
+    except vips().Error as error:
+        raise UnreadableImage(False, "the image data is corrupt or truncated") from error
+    if vips_orientation(image) in TRANSPOSING_ORIENTATIONS:
         width, height = height, width
     return ImageFacts(width=width, height=height)
 
@@ -163,13 +288,11 @@ def inspect_image(file: IO[bytes], media_type: str, max_pixels: int) -> ImageFac
 def integrity_decode_bytes(image: Image.Image) -> int:
     """What decoding this image's first frame would cost the integrity check, in bytes."""
     pixels = image.width * image.height
-    if image.format == "WEBP":
-        return pixels * _WEBP_DECODE_BYTES_PER_PIXEL
     if image.format == "GIF":
         return pixels * _GIF_DECODE_BYTES_PER_PIXEL
     if image.format == "JPEG" and image.info.get("progressive"):
         return 2 * _jpeg_samples(image)
-    return 0  # baseline JPEG: 1/8 scale; PNG: streamed, never decoded into an image
+    return 0  # baseline JPEG: 1/8 scale
 
 
 def _jpeg_samples(image: Image.Image) -> int:
@@ -184,16 +307,11 @@ def _jpeg_samples(image: Image.Image) -> int:
 
 def _check_integrity(image: Image.Image, file: IO[bytes]) -> None:
     # Every byte is read; pixels are decoded only within INTEGRITY_DECODE_LIMIT.
-    # PNG: every chunk's CRC and the whole zlib stream, inflated in 256 KB pieces and
-    # dropped (it is not decoded into an image at all). JPEG: decoded at 1/8 scale (DCT
-    # scaling). GIF and WebP: the first frame is decoded. Past the limit (a progressive
-    # JPEG or a WebP of many megapixels) the check is structural: a JPEG's segments are
-    # walked to its EOI, a WebP's RIFF chunks to the end of the file (see
-    # ``inspect_image``). Their pixels are decoded when the variants are made.
-    if image.format == "PNG":
-        assert isinstance(image, PngImageFile)
-        _check_png_data(file, image.tile[0][2] - 8)
-    elif integrity_decode_bytes(image) > INTEGRITY_DECODE_LIMIT:
+    # JPEG: decoded at 1/8 scale (DCT scaling). GIF: the first frame is decoded. Past the
+    # limit (a progressive JPEG of many megapixels) the check is structural: its segments
+    # are walked to its EOI, and its pixels are decoded when the variants are made.
+    # (PNG and WebP: ``_inspect_png``, ``_inspect_webp``.)
+    if integrity_decode_bytes(image) > INTEGRITY_DECODE_LIMIT:
         if image.format == "JPEG":
             _check_jpeg_segments(file)
     else:
@@ -213,10 +331,11 @@ _ADAM7 = (
     (0, 1, 1, 2),
 )
 _PNG_FILTERS = 5  # filter types 0..4 start each row
+_PNG_FIRST_CHUNK = 8  # after the signature: every chunk's CRC is checked, IHDR's too
 
 
-def _check_png_data(file: IO[bytes], first_idat: int) -> None:
-    """Check every chunk's CRC from the first IDAT on, and inflate the image data in
+def _check_png_data(file: IO[bytes], first_chunk: int) -> None:
+    """Check every chunk's CRC from ``first_chunk`` on, and inflate the image data in
     pieces: every row must be there and start with a valid filter type."""
     file.seek(0)
     header = file.read(33)
@@ -228,7 +347,7 @@ def _check_png_data(file: IO[bytes], first_idat: int) -> None:
     next_row = next(rows, None)
     inflater = zlib.decompressobj()
     produced = 0
-    file.seek(first_idat)
+    file.seek(first_chunk)
     while True:
         length_and_type = file.read(8)
         if len(length_and_type) < 8:

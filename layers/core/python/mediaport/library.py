@@ -15,9 +15,14 @@ from typing import Any
 
 from mediaport import serving, usage
 from mediaport.adapters import storage
-from mediaport.adapters.folders import Folder
-from mediaport.adapters.folders import FolderExists as FolderRecordExists
-from mediaport.adapters.tables import ListingPage, NoRoom, RefusedAlongside, TransactionItem
+from mediaport.adapters.records import (
+    Folder,
+    ListingPage,
+    NoRoom,
+    RefusedAlongside,
+    TransactionItem,
+)
+from mediaport.adapters.records import FolderExists as FolderRecordExists
 from mediaport.errors import (
     AssetAttached,
     AssetChanged,

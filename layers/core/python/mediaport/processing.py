@@ -26,7 +26,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport.adapters import storage
-from mediaport.adapters.tables import NoRoom
+from mediaport.adapters.records import NoRoom
 from mediaport.errors import (
     InternalFailure,
     ObjectNotUploaded,

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from mediaport import names, serving
 from mediaport.adapters import storage
 from mediaport.adapters.jobs import send_job
-from mediaport.config import Settings
 from mediaport.errors import AssetNotFound, AssetNotQuarantined, EditConflict
 from mediaport.keys import build_released_key, parse_object_key, variant_prefix
 from mediaport.model import (
@@ -32,6 +32,9 @@ from mediaport.model import (
 from mediaport.observability import logger
 from mediaport.services import Services
 from mediaport.serving import cdn_tags
+
+if TYPE_CHECKING:
+    from mediaport.config import Settings
 
 _ATTEMPTS = 3
 

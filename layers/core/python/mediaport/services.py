@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mediaport.adapters.attachments import AttachmentTable
-from mediaport.adapters.folders import FolderTable
-from mediaport.adapters.sessions import SessionTable
-from mediaport.adapters.tables import AssetTable
-from mediaport.adapters.usage import UsageTable
-from mediaport.config import Settings, get_settings
+if TYPE_CHECKING:
+    from mediaport.adapters.attachments import AttachmentTable
+    from mediaport.adapters.folders import FolderTable
+    from mediaport.adapters.sessions import SessionTable
+    from mediaport.adapters.tables import AssetTable
+    from mediaport.adapters.usage import UsageTable
+    from mediaport.config import Settings
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,13 @@ class Services:
 
 
 def services_for(settings: Settings) -> Services:
+    # The table adapters (pynamodb, botocore) load with the first request, not at cold start.
+    from mediaport.adapters.attachments import AttachmentTable
+    from mediaport.adapters.folders import FolderTable
+    from mediaport.adapters.sessions import SessionTable
+    from mediaport.adapters.tables import AssetTable
+    from mediaport.adapters.usage import UsageTable
+
     sessions = (
         SessionTable(settings.session_table_name, settings.region)
         if settings.session_table_name
@@ -50,4 +59,6 @@ def services_for(settings: Settings) -> Services:
 
 def current_services() -> Services:
     """The services of this process's settings (read once per cold start)."""
+    from mediaport.config import get_settings
+
     return services_for(get_settings())

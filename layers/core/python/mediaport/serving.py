@@ -10,15 +10,17 @@ nothing. Pure, but ``stop_serving``, which asks CloudFront to drop what it cache
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from mediaport import names
 from mediaport.adapters import cdn, storage
 from mediaport.adapters.storage import VARIANT_CACHE_CONTROL
-from mediaport.config import Settings
 from mediaport.model import Asset, Variant, VariantStatus
 from mediaport.policy import scope_table
+
+if TYPE_CHECKING:
+    from mediaport.config import Settings
 
 # An original's key is stable (``media/{userId}/{assetId}/{filename}``) while what it
 # serves may stop (a delete, a quarantine) or, rarely, change (an overwrite verified

@@ -14,14 +14,17 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from mediaport.adapters.sessions import SessionTable, UploadSession
-from mediaport.config import ConfigurationError
+from mediaport.adapters.records import UploadSession
 from mediaport.errors import InvalidRequest, UploadSessionNotFound
 from mediaport.model import utcnow
 from mediaport.names import ENV_SESSION_TABLE_NAME
 from mediaport.policy import scope_table
 from mediaport.services import Services
+
+if TYPE_CHECKING:
+    from mediaport.adapters.sessions import SessionTable
 
 # 32 random bytes: 256 bits, 43 URL-safe characters.
 TOKEN_BYTES = 32
@@ -86,5 +89,7 @@ def revoke_session(services: Services, user_id: str, session_id: str) -> None:
 
 def _table(services: Services) -> SessionTable:
     if services.sessions is None:
+        from mediaport.config import ConfigurationError
+
         raise ConfigurationError(f"{ENV_SESSION_TABLE_NAME} is not set for this function")
     return services.sessions

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mediaport import usage
 from mediaport.adapters import storage
-from mediaport.adapters.tables import NoRoom
+from mediaport.adapters.records import NoRoom
 from mediaport.errors import ObjectNotUploaded, StorageUnavailable
 from mediaport.keys import variant_prefix
 from mediaport.model import Asset, AssetStatus, Processing, RejectReason, Transition, utcnow
@@ -24,7 +25,9 @@ from mediaport.policy import IMAGE_TYPES, scope_table
 from mediaport.scanning import scan_tags, verdict_from_tags
 from mediaport.services import Services
 from mediaport.serving import cdn_tags
-from mediaport.verification import Rejection, VerifiedObject, verify_stored_object
+
+if TYPE_CHECKING:
+    from mediaport.verification import Rejection, VerifiedObject
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ def settle_upload(services: Services, asset: Asset) -> Settlement:
 
 def verify(services: Services, asset: Asset) -> VerifiedObject | Rejection:
     """Verify an asset's object against its scope and the pixel budget as configured now."""
+    # Verification decodes image headers (Pillow): loaded by the first settlement, not at
+    # the cold start of every function that can settle an upload.
+    from mediaport.verification import verify_stored_object
+
     settings = services.settings
     return verify_stored_object(asset, scope_table(settings.scopes), settings.max_image_pixels)
 
@@ -120,6 +127,8 @@ def remove_files(asset: Asset) -> None:
 
 
 def _verify_and_transition(services: Services, asset: Asset) -> Settlement:
+    from mediaport.verification import Rejection
+
     outcome = verify(services, asset)
     if isinstance(outcome, Rejection):
         rejected = reject(services, asset, outcome.reason, outcome.detail)

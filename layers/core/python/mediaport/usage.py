@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from mediaport.adapters.usage import UsageRecord
 from mediaport.errors import QuotaExceeded
 from mediaport.model import Asset, Quota, TierLimits, utcnow
 from mediaport.model.usage import (
@@ -26,6 +26,9 @@ from mediaport.model.usage import (
 )
 from mediaport.observability import logger, metrics
 from mediaport.services import Services
+
+if TYPE_CHECKING:
+    from mediaport.adapters.usage import UsageRecord
 
 
 @dataclass(frozen=True)

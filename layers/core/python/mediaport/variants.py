@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from mediaport.adapters import storage
 from mediaport.adapters.jobs import send_job
@@ -25,7 +26,6 @@ from mediaport.errors import (
     VariantLimitExceeded,
     VariantNotFound,
 )
-from mediaport.imaging import UnreadableImage
 from mediaport.keys import build_requested_variant_key
 from mediaport.model import (
     Asset,
@@ -45,10 +45,11 @@ from mediaport.model.variants import (
     VariantSpec,
 )
 from mediaport.observability import logger
-from mediaport.processing import Attempt, make_thumbnails
 from mediaport.services import Services
 from mediaport.serving import cdn_tags
-from mediaport.transforms import transform_image
+
+if TYPE_CHECKING:
+    from mediaport.processing import Attempt
 
 _ATTEMPTS = 3
 # Why a requested variant FAILED (the variant's ``reason``).
@@ -187,6 +188,8 @@ def _thumbnails(services: Services, asset_id: str, checksum: str, attempt: Attem
         or asset.processing is not Processing.PENDING
     ):
         return JobOutcome.IGNORED
+    from mediaport.processing import make_thumbnails
+
     make_thumbnails(services, asset, attempt)
     return JobOutcome.MADE
 
@@ -204,6 +207,11 @@ def make_variant(
         return JobOutcome.IGNORED
     variant = asset.requested_variants[name]
     spec = VariantSpec.from_params(dict(variant.params or {}))
+    # Pillow and the codecs load in the jobs worker (transform_media) only: the API
+    # function that requests variants (transforms) imports this module too.
+    from mediaport.imaging import UnreadableImage
+    from mediaport.transforms import transform_image
+
     try:
         data = storage.read_object(asset.bucket, asset.key, checksum)
         made = transform_image(

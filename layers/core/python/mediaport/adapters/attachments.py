@@ -14,8 +14,6 @@ usage and folder tables' counts are. The entity's count is checked in that trans
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -24,6 +22,10 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from mediaport import names
+from mediaport.adapters.records import ATTACHMENT_WRITE as ATTACHMENT_WRITE
+from mediaport.adapters.records import ENTITY_WRITE as ENTITY_WRITE
+from mediaport.adapters.records import Attachment as Attachment
+from mediaport.adapters.records import Entity as Entity
 from mediaport.adapters.tables import (
     ConditionFailed,
     Refused,
@@ -36,9 +38,6 @@ from mediaport.model.attachments import entity_key
 
 # The sort key of an entity's own record ("#" sorts before every asset id).
 ENTITY_MEMBER = "#entity"
-# Where an attach's writes stand among those ``attach_items`` gives (``RefusedAlongside``
-# says which one a condition refused).
-ATTACHMENT_WRITE, ENTITY_WRITE = 0, 1
 
 
 class _AssetIndex(GlobalSecondaryIndex["AttachmentRecord"]):
@@ -78,30 +77,6 @@ class AttachmentRecord(Model):
 def _record_class(table_name: str, region: str) -> type[AttachmentRecord]:
     meta = type("Meta", (), {"table_name": table_name, "region": region})
     return type(f"AttachmentRecord_{table_name}", (AttachmentRecord,), {"Meta": meta})
-
-
-@dataclass(frozen=True)
-class Attachment:
-    entity_type: str
-    entity_id: str
-    asset_id: str
-    user_id: str = ""
-    role: str | None = None
-    attached_at: datetime | None = None
-
-    @property
-    def entity(self) -> str:
-        return entity_key(self.entity_type, self.entity_id)
-
-
-@dataclass(frozen=True)
-class Entity:
-    """A host-app thing media is attached to: who claimed it, and how much it holds."""
-
-    entity_type: str
-    entity_id: str
-    user_id: str
-    attachment_count: int
 
 
 class AttachmentTable:

@@ -13,9 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport.observability import logger, metrics
@@ -28,6 +26,9 @@ MAX_PATHS = 3000
 def cloudfront_client() -> Any:
     """One CloudFront client per process, built on first use (CloudFront is global: its
     API is in us-east-1 whatever the function's region)."""
+    import boto3
+    from botocore.config import Config
+
     config = Config(retries={"mode": "standard", "max_attempts": 5})
     return boto3.client("cloudfront", region_name="us-east-1", config=config)
 

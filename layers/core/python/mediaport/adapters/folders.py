@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.models import Model
 
 from mediaport import names
+from mediaport.adapters.records import Folder as Folder
+from mediaport.adapters.records import FolderExists as FolderExists
 from mediaport.adapters.tables import (
     ConditionFailed,
     Refused,
@@ -49,18 +50,6 @@ class FolderRecord(Model):
 def _record_class(table_name: str, region: str) -> type[FolderRecord]:
     meta = type("Meta", (), {"table_name": table_name, "region": region})
     return type(f"FolderRecord_{table_name}", (FolderRecord,), {"Meta": meta})
-
-
-@dataclass(frozen=True)
-class Folder:
-    path: str
-    asset_count: int
-    bytes: int
-    created_at: datetime
-
-
-class FolderExists(Exception):
-    """The folder to create is there already."""
 
 
 class FolderTable:

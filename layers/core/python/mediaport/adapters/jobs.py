@@ -7,7 +7,6 @@ import functools
 import json
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport.errors import JobsUnavailable
@@ -17,6 +16,8 @@ from mediaport.observability import logger
 @functools.cache
 def sqs_client() -> Any:
     """One SQS client per process (the region and any endpoint come from the environment)."""
+    import boto3
+
     return boto3.client("sqs")
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport import names
@@ -48,16 +47,22 @@ class BusEntry:
 @functools.cache
 def events_client() -> Any:
     """One EventBridge client per process (region and any endpoint from the environment)."""
+    import boto3
+
     return boto3.client("events")
 
 
 @functools.cache
 def sqs_client() -> Any:
+    import boto3
+
     return boto3.client("sqs")
 
 
 @functools.cache
 def secrets_client() -> Any:
+    import boto3
+
     return boto3.client("secretsmanager")
 
 

@@ -8,7 +8,6 @@ exactly as for the asset table.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
@@ -21,30 +20,12 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from mediaport import names
+from mediaport.adapters.records import UploadSession as UploadSession
 
 # One translation of pynamodb's errors for every table (it logs the cause, never answers it).
 from mediaport.adapters.tables import ConditionFailed, translated
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-@dataclass(frozen=True)
-class UploadSession:
-    """An Uppy upload session: who may upload through its capability URL, where, until when."""
-
-    session_id: str
-    user_id: str
-    scope: str
-    folder: str | None
-    created_at: datetime
-    expires_at: datetime
-    revoked: bool = False
-    # The opener's storage tier: the session's uploads count against its limits.
-    tier: str | None = None
-
-    def is_active(self, now: datetime) -> bool:
-        """Whether its token still opens anything (TTL deletes an expired record late)."""
-        return not self.revoked and now < self.expires_at
 
 
 class SessionRecord(Model):

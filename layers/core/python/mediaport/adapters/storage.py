@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mediaport import names
@@ -62,6 +60,9 @@ class PartsRefused(Exception):
 @functools.cache
 def s3_client() -> Any:
     """One S3 client per process, built on first use and reused while warm."""
+    import boto3
+    from botocore.config import Config
+
     emulated = bool(os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"))
     config = Config(
         signature_version="s3v4",

@@ -12,9 +12,9 @@ import functools
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -30,6 +30,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from mediaport import names
+from mediaport.adapters.records import OUTAGE_CODES as OUTAGE_CODES
+from mediaport.adapters.records import ListingPage as ListingPage
+from mediaport.adapters.records import NoRoom as NoRoom
+from mediaport.adapters.records import RefusedAlongside as RefusedAlongside
+from mediaport.adapters.records import TransactionItem as TransactionItem
 from mediaport.errors import TableRequestRefused, TableUnavailable
 from mediaport.model import Asset, AssetStatus, Transition, utcnow
 from mediaport.model.asset import count_changes
@@ -50,18 +55,6 @@ CANCELLED_BY_CONDITION = "ConditionalCheckFailed"
 MAX_EVALUATED = 1000
 # What one Query of a filtered listing reads at most.
 _FILTERED_PAGE = 200
-# What DynamoDB (or the way to it) answers when it is the outage, not the request
-# (read by every DynamoDB caller, Powertools' idempotency store included).
-OUTAGE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionInProgressException",
-    }
-)
 _MAX_ATTEMPTS = 5
 
 
@@ -236,42 +229,6 @@ def status_sort_key(status: str, created_at: str) -> str:
     return f"{status}#{created_at}"
 
 
-class NoRoom(Exception):
-    """A growing usage change did not fit the owner's quota: nothing was written."""
-
-
-@dataclass(frozen=True)
-class TransactionItem:
-    """One write of a DynamoDB transaction, prepared by the adapter that owns the item."""
-
-    kind: Literal["update", "save", "delete"]
-    record: Model
-    actions: list[Any] = field(default_factory=list)
-    condition: Any = None
-
-    @classmethod
-    def update(cls, record: Model, actions: list[Any], condition: Any = None) -> TransactionItem:
-        return cls("update", record, actions, condition)
-
-    @classmethod
-    def save(cls, record: Model, condition: Any = None) -> TransactionItem:
-        return cls("save", record, [], condition)
-
-    @classmethod
-    def delete(cls, record: Model, condition: Any = None) -> TransactionItem:
-        return cls("delete", record, [], condition)
-
-    def add_to(self, transaction: TransactWrite) -> None:
-        if self.kind == "update":
-            # A copy: pynamodb appends the version increment to the list it is given, and
-            # an item may be added again when its transaction is retried.
-            transaction.update(self.record, actions=list(self.actions), condition=self.condition)
-        elif self.kind == "save":
-            transaction.save(self.record, condition=self.condition)
-        else:
-            transaction.delete(self.record, condition=self.condition)
-
-
 # The order pynamodb sends a transaction's writes in, whatever order they were added:
 # deletes, then puts, then updates (``Connection.transact_write_items``).
 _SENT_ORDER = {"delete": 0, "save": 1, "update": 2}
@@ -330,23 +287,6 @@ def transact(connection: Any, items: list[TransactionItem], doing: str) -> None:
             time.sleep(0.02 * 2**attempt)
     logger.warning("transaction kept conflicting", extra={"doing": doing})
     raise TableUnavailable()
-
-
-class RefusedAlongside(Exception):
-    """A write that had to go with an asset's change was refused by its own condition
-    (``index`` of the ``alongside`` items): nothing was written."""
-
-    def __init__(self, index: int) -> None:
-        super().__init__(f"write {index} alongside the asset's change was refused")
-        self.index = index
-
-
-@dataclass(frozen=True)
-class ListingPage:
-    """A page of a library listing, and where the next one starts (None: no more)."""
-
-    assets: list[Asset]
-    next_start: tuple[str, str] | None
 
 
 class AssetTable:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -15,8 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from mediaport import idempotency
-from mediaport.config import Settings
+from mediaport import idempotency, snapstart
 from mediaport.errors import (
     AdminRequired,
     InternalFailure,
@@ -28,6 +27,9 @@ from mediaport.errors import (
 )
 from mediaport.names import ADMIN_GROUP, GROUPS_CLAIM
 from mediaport.observability import logger
+
+if TYPE_CHECKING:
+    from mediaport.config import Settings
 
 PROBLEM_JSON = "application/problem+json"
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -123,6 +125,7 @@ def problem_response(error: MediaportError, instance: str | None = None) -> Resp
 
 def build_resolver() -> APIGatewayHttpResolver:
     """A resolver that validates requests and answers every known failure as problem+json."""
+    snapstart.preload_for_snapshot()
     app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.exception_handler(MediaportError)

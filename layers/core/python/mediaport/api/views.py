@@ -3,10 +3,11 @@ assets, and for public ones their stable CDN URLs too (``cdnUrl``, docs/serving.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mediaport import serving
 from mediaport.adapters import storage
-from mediaport.adapters.attachments import Attachment
-from mediaport.adapters.folders import Folder
+from mediaport.adapters.records import Attachment, Folder
 from mediaport.api.schemas import (
     AssetView,
     AttachedMediaView,
@@ -20,10 +21,12 @@ from mediaport.api.schemas import (
     VariantDetail,
     VariantView,
 )
-from mediaport.config import Settings
 from mediaport.model import Asset, AssetStatus, Variant, VariantStatus
 from mediaport.model.variants import THUMBNAIL_QUALITY, THUMBNAIL_SIZES
 from mediaport.uploads import Ticket
+
+if TYPE_CHECKING:
+    from mediaport.config import Settings
 
 
 def ticket_view(ticket: Ticket) -> UploadTicket:

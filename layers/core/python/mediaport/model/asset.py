@@ -77,7 +77,9 @@ EDITABLE_FIELDS = ("folder", "alt_text", "caption", "tags")
 
 
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Built on first use, not at import: a function validates and answers with a few of
+    # these per route, and the cold start should not pay for the rest.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 class Variant(CamelModel):
