@@ -132,3 +132,18 @@ def test_an_api_request_id_never_reaches_the_next_invocation_on_the_same_thread(
     (line,) = lines.of("expired asset")
     assert line["function_name"] == "mediaport-expire_assets"
     assert "correlation_id" not in line
+
+
+def test_a_client_problem_is_logged_with_what_the_client_was_told(
+    stack: Stack, lines: Lines
+) -> None:
+    lines.pause_on = None
+    answer = stack.call("POST", "/media/folders", json={"path": "a//b"})
+    assert answer.status_code == 400
+    problem = answer.get_json()
+
+    (line,) = lines.of("answered a client problem")
+    assert line["function_name"] == "mediaport-folders"
+    assert line["status"] == 400
+    assert line["problem"] == problem["type"].rsplit(":", 1)[1]
+    assert line["detail"] == problem["detail"]

@@ -128,33 +128,46 @@ def build_resolver() -> APIGatewayHttpResolver:
     snapstart.preload_for_snapshot()
     app = APIGatewayHttpResolver(enable_validation=True)
 
+    def _answer(problem: MediaportError) -> Response[str]:
+        if problem.status >= 500:
+            logger.warning("answered a server-side problem", extra={"problem": problem.slug})
+        else:
+            # What the client was told, for whoever reads the log of a 4xx: the same text
+            # the problem document carries (cut short), never the request's body.
+            logger.info(
+                "answered a client problem",
+                extra={
+                    "problem": problem.slug,
+                    "status": problem.status,
+                    "detail": problem.detail[:300],
+                },
+            )
+        return problem_response(problem, app.current_event.path)
+
     @app.exception_handler(MediaportError)
     def _domain_problem(error: MediaportError) -> Response[str]:
-        if error.status >= 500:
-            logger.warning("answered a server-side problem", extra={"problem": error.slug})
-        return problem_response(error, app.current_event.path)
+        return _answer(error)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[str]:
         errors = [_field_problem(item) for item in error.errors()]
         names = ", ".join(dict.fromkeys(problem["field"] for problem in errors))
-        return problem_response(
-            InvalidRequest(f"invalid {names}", errors=errors), app.current_event.path
-        )
+        return _answer(InvalidRequest(f"invalid {names}", errors=errors))
 
     @app.not_found
     def _no_such_route(error: NotFoundError) -> Response[str]:
         # API Gateway matched the route, but the path parameter is one the function's own
         # route pattern refuses (e.g. non-ASCII): there is no such resource.
-        return problem_response(RouteNotFound(), app.current_event.path)
+        return _answer(RouteNotFound())
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _not_json(error: RequestUnsupportedContentType) -> Response[str]:
         content_type = app.current_event.headers.get("content-type", "")
-        problem = UnsupportedMediaType(
-            f"the body is {content_type[:100]!r}; this route takes application/json"
+        return _answer(
+            UnsupportedMediaType(
+                f"the body is {content_type[:100]!r}; this route takes application/json"
+            )
         )
-        return problem_response(problem, app.current_event.path)
 
     @app.exception_handler(RecursionError)
     def _too_deep(error: RecursionError) -> Response[str]:
@@ -166,8 +179,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         return _unreadable_body("is not UTF-8 text")
 
     def _unreadable_body(why: str) -> Response[str]:
-        problem = InvalidRequest(f"the body {why}", errors=[{"field": "body", "detail": why}])
-        return problem_response(problem, app.current_event.path)
+        return _answer(InvalidRequest(f"the body {why}", errors=[{"field": "body", "detail": why}]))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
