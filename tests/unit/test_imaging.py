@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -17,7 +18,9 @@ from mediaport.imaging import (
     inspect_image,
     open_image,
 )
+from mediaport.model.variants import Fit, OutputFormat, VariantSpec
 from mediaport.rendering import dominant_color, fit_within, render_image
+from mediaport.transforms import transform_image
 from tests import samples
 
 BUDGET = 100_000_000
@@ -329,6 +332,47 @@ def test_the_exif_orientation_of_a_webp_or_png_is_applied(fmt: str) -> None:
     assert upright.getpixel((21, 118)) == pytest.approx((0, 0, 255), abs=12)  # the bottom
     if fmt == "WEBP":  # a PNG's eXIf may follow its data: applied when the variants are made
         assert inspect_image(io.BytesIO(data), media_type, BUDGET) == ImageFacts(100, 300)
+
+
+def exif_after_the_data(png: bytes) -> bytes:
+    """The same PNG with its eXIf chunk moved to just before IEND (the format allows it)."""
+    chunks, position = [], 8
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        chunks.append(png[position : position + 12 + length])
+        position += 12 + length
+    (exif,) = [chunk for chunk in chunks if chunk[4:8] == b"eXIf"]
+    rest = [chunk for chunk in chunks if chunk is not exif]
+    assert rest[-1][4:8] == b"IEND"
+    assert chunks.index(exif) < 3  # Pillow wrote it before the data
+    return png[:8] + b"".join(rest[:-1]) + exif + rest[-1]
+
+
+def test_the_orientation_of_an_exif_chunk_after_a_pngs_data_is_applied() -> None:
+    # Stored 300×100, left half red, orientation 6; its eXIf after IDAT, where libvips'
+    # header read does not look
+    stored = Image.new("RGB", (300, 100), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 150, 100))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = exif_after_the_data(samples.encode(stored, "PNG", exif=exif.tobytes()))
+
+    rendition = render_image(io.BytesIO(data), "image/png", BUDGET)
+    resized = transform_image(
+        io.BytesIO(data),
+        "image/png",
+        VariantSpec.resize(width=50, height=None, fit=Fit.COVER, format=OutputFormat.PNG),
+        BUDGET,
+    )
+
+    assert (rendition.width, rendition.height) == (100, 300)
+    upright = Image.open(io.BytesIO(rendition.variants[-1].webp)).convert("RGB")
+    assert upright.size == (43, 128)
+    assert upright.getpixel((21, 10)) == pytest.approx((255, 0, 0), abs=12)  # the top
+    assert (resized.width, resized.height) == (50, 150)
+    turned = Image.open(io.BytesIO(resized.data)).convert("RGB")
+    assert turned.getpixel((25, 10)) == pytest.approx((255, 0, 0), abs=12)
+    assert turned.getpixel((25, 140)) == pytest.approx((0, 0, 255), abs=12)
 
 
 @pytest.mark.parametrize(

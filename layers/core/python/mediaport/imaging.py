@@ -100,7 +100,13 @@ def open_image(file: IO[bytes], media_type: str, max_pixels: int) -> Image.Image
     ~179 MP, whatever the budget).
     """
     if media_type in VIPS_TYPES:
-        return vips_to_pillow(open_vips(file, media_type, max_pixels))
+        start = file.tell()
+        image = vips_to_pillow(open_vips(file, media_type, max_pixels))
+        if media_type == PNG and "exif" not in image.info:
+            late = png_exif(file, start)
+            if late is not None:
+                image.info["exif"] = late
+        return image
     opener = _IMAGE_FILES[media_type]
     try:
         image = opener(file)
@@ -189,12 +195,49 @@ def vips_to_pillow(image: pyvips.Image) -> Image.Image:
     return pixels
 
 
-def vips_orientation(image: pyvips.Image) -> int:
-    """The EXIF orientation libvips read from the header (1 when there is none)."""
-    if "orientation" not in image.get_fields():
+def vips_orientation(image: pyvips.Image, file: IO[bytes] | None = None, start: int = 0) -> int:
+    """The EXIF orientation libvips read from the header (1 when there is none). Given the
+    file of a PNG, an eXIf chunk after the image data counts too: libvips reads only the
+    chunks before it, and the PNG format allows it anywhere before IEND."""
+    if "orientation" in image.get_fields():
+        orientation = image.get("orientation")
+    elif file is not None and image.get("vips-loader").startswith("pngload"):
+        late = png_exif(file, start)
+        orientation = _exif_orientation(late) if late is not None else None
+    else:
         return 1
-    orientation = image.get("orientation")
     return orientation if orientation in UPRIGHT else 1
+
+
+def png_exif(file: IO[bytes], start: int = 0) -> bytes | None:
+    """The data of a PNG's eXIf chunk, wherever it is (None when there is none, or it is
+    larger than a block). Only chunk headers are read; the file's position is kept."""
+    position = file.tell()
+    try:
+        file.seek(start + 8)  # past the signature
+        while True:
+            head = file.read(8)
+            if len(head) < 8:
+                return None
+            (length,), kind = struct.unpack(">I", head[:4]), head[4:]
+            if kind == b"eXIf":
+                data = file.read(length) if length <= _IO_BLOCK else b""
+                return data if data and len(data) == length else None
+            if kind == b"IEND":
+                return None
+            file.seek(length + 4, io.SEEK_CUR)  # the data and its CRC
+    finally:
+        file.seek(position)
+
+
+def _exif_orientation(data: bytes) -> int | None:
+    exif = Image.Exif()
+    try:
+        exif.load(data)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        return None
+    orientation = exif.get(EXIF_ORIENTATION)
+    return orientation if isinstance(orientation, int) else None
 
 
 def _check_budget(width: int, height: int, max_pixels: int) -> None:

@@ -188,7 +188,7 @@ def _decode_vips(
     scale = largest / max(declared) if declared and max(declared) > largest else None
     image = open_vips(file, media_type, max_pixels, **({"scale": scale} if scale else {}))
     stored_size = declared if declared and scale else (image.width, image.height)
-    orientation = vips_orientation(image)
+    orientation = vips_orientation(image, file, start)
     fields = image.get_fields()
     icc = image.get("icc-profile-data") if "icc-profile-data" in fields else None
     pyvips = vips()
