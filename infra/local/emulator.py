@@ -205,9 +205,14 @@ def _transaction_write(backend: DynamoDBBackend, entry: dict[str, Any]) -> _Tran
     table = backend.get_table(op["TableName"])
     if kind == "Put":
         item = op["Item"]
-        key = {table.hash_key_attr: item[table.hash_key_attr]}
-        if table.range_key_attr is not None:
-            key[table.range_key_attr] = item[table.range_key_attr]
+        names = [table.hash_key_attr, *([table.range_key_attr] if table.range_key_attr else [])]
+        missing = [name for name in names if name not in item]
+        if missing:
+            raise MockValidationException(
+                f"One or more parameter values were invalid: Missing the key {missing[0]} "
+                "in the item"
+            )
+        key = {name: item[name] for name in names}
     else:
         key = op["Key"]
     return _TransactionWrite(kind, op, table, key, backend)

@@ -152,3 +152,13 @@ def test_two_writes_of_one_item_are_refused(dynamodb: Any) -> None:
         dynamodb.transact_write_items(TransactItems=twice)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert _item(dynamodb, "things", "a") == {"id": {"S": "a"}, "status": {"S": "PENDING"}}
+
+
+def test_a_put_without_its_key_is_a_validation_error(dynamodb: Any) -> None:
+    _start(dynamodb)
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "things", "Item": {"status": {"S": "x"}}}}]
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Missing the key id" in refused.value.response["Error"]["Message"]

@@ -101,10 +101,13 @@ class DeferredXRay(BaseProvider):
 
 
 class NoTracing(BaseProvider):
-    """Tracing is off (locally, in tests, or POWERTOOLS_TRACE_DISABLED): no X-Ray SDK at all.
+    """Tracing is off (locally, in tests, or POWERTOOLS_TRACE_DISABLED): the X-Ray
+    recorder is never loaded.
 
-    Powertools' disabled Tracer still imports the SDK and hands every subsegment to it
-    (which then drops it); this provider is never asked for one that is kept.
+    Powertools' disabled Tracer still imported ``aws_xray_sdk.core`` and handed every
+    subsegment to it (which then dropped it); this provider is never asked for one that
+    is kept. (Building a disabled Tracer still imports the SDK's small ``sdk_config``, to
+    switch the SDK off for the process.)
     """
 
     @contextlib.contextmanager
