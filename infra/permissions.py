@@ -144,6 +144,19 @@ def grant_usage_reads(fn: MediaportFunction, storage: Storage) -> None:
     grant_table_items(fn, storage.usage_table, "Query")
 
 
+def grant_variant_writes(fn: MediaportFunction, storage: Storage) -> None:
+    """Write and replace variants under ``derived/``. A public asset's variants are written
+    with the CDN tag, and PutObject with tags needs PutObjectTagging too."""
+    grant_object_actions(
+        fn,
+        storage.bucket,
+        names.DERIVED_PREFIX,
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
+    )
+
+
 def grant_enqueue_jobs(fn: MediaportFunction, queue: sqs.IQueue) -> None:
     """Send work to transform_media (SendMessage on the jobs queue only)."""
     iam.Grant.add_to_principal(
@@ -332,16 +345,7 @@ def grant_process_upload(fn: MediaportFunction, targets: GrantTargets) -> None:
         # The pending tag goes back when the READY write fails after untagging.
         "s3:PutObjectTagging",
     )
-    # A public asset's variants are written with the CDN tag (PutObject with tags needs
-    # PutObjectTagging too).
-    grant_object_actions(
-        fn,
-        storage.bucket,
-        names.DERIVED_PREFIX,
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:DeleteObject",
-    )
+    grant_variant_writes(fn, storage)
     # derived/ is listed to delete every variant of a rejected asset (the record no
     # longer names them).
     grant_list_bucket(fn, storage.bucket, (names.UPLOAD_PREFIX, names.DERIVED_PREFIX))
@@ -409,15 +413,7 @@ def grant_transform_media(fn: MediaportFunction, targets: GrantTargets) -> None:
     grant_table_items(fn, storage.table, "GetItem", "UpdateItem")
     grant_object_actions(fn, storage.bucket, names.UPLOAD_PREFIX, "s3:GetObject")
     grant_object_actions(fn, storage.bucket, names.RELEASED_PREFIX, "s3:GetObject")
-    # A public asset's variants are written with the CDN tag.
-    grant_object_actions(
-        fn,
-        storage.bucket,
-        names.DERIVED_PREFIX,
-        "s3:PutObject",
-        "s3:PutObjectTagging",
-        "s3:DeleteObject",
-    )
+    grant_variant_writes(fn, storage)
     grant_list_bucket(
         fn, storage.bucket, (names.UPLOAD_PREFIX, names.RELEASED_PREFIX, names.DERIVED_PREFIX)
     )

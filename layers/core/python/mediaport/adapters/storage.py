@@ -79,7 +79,7 @@ def head_object(bucket: str, key: str) -> ObjectHead | None:
     try:
         response = s3_client().head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
+        if _code(error) in _MISSING:
             return None
         raise _unavailable("read", key, error) from error
     except BotoCoreError as error:
@@ -107,7 +107,7 @@ def _get_bytes(bucket: str, key: str, etag: str | None, **params: Any) -> bytes:
         finally:
             body.close()
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING | _REPLACED:
+        if _code(error) in _MISSING | _REPLACED:
             raise ObjectChanged(f"{key} was deleted or replaced while it was read") from error
         raise _unavailable("read", key, error) from error
     except BotoCoreError as error:
@@ -239,7 +239,7 @@ def tag_pending(bucket: str, key: str, keep: tuple[str, ...] = ()) -> None:
         kept = _tags_of(bucket, key, keep) if keep else {}
         _put_tags(bucket, key, {**kept, **pending})
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
+        if _code(error) in _MISSING:
             return
         raise _unavailable("tag", key, error) from error
     except BotoCoreError as error:
@@ -269,7 +269,7 @@ def clear_tags(
             s3_client().delete_object_tagging(Bucket=bucket, Key=key)
         return kept
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
+        if _code(error) in _MISSING:
             return {}
         raise _unavailable("untag", key, error) from error
     except BotoCoreError as error:
@@ -294,7 +294,7 @@ def set_tag(bucket: str, key: str, name: str, value: str | None) -> None:
         else:
             s3_client().delete_object_tagging(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING:
+        if _code(error) in _MISSING:
             return
         raise _unavailable("tag", key, error) from error
     except BotoCoreError as error:
